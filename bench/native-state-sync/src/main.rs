@@ -1,0 +1,63 @@
+//! The native baseline for the benchmark: one Deckhouse run of the state-sync hook as a
+//! plain process, with the same logic as the Wasm guest (`guest-hook`) and the same
+//! files in and out (`BINDING_CONTEXT_PATH`, `VALUES_PATH`, `CONFIG_VALUES_PATH` in;
+//! `VALUES_JSON_PATCH_PATH`, `KUBERNETES_PATCH_PATH`, `METRICS_PATH` out).
+
+mod files;
+mod snapshots;
+
+use guest_hook::logic::MemoryEnv;
+use guest_hook::logic::memory::LogLine;
+use serde_json::{Map, Value, json};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match run_once() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{}", json!({"level": "error", "msg": message}));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads the inputs, runs the hook over the snapshot objects, writes the outputs.
+/// Nothing is written when the run fails, as Deckhouse would apply nothing anyway.
+fn run_once() -> Result<(), String> {
+    let contexts = read_json("BINDING_CONTEXT_PATH")?;
+    let values = read_json("VALUES_PATH")?;
+    // Unused by this hook, but read as every hook run reads it, so the baseline does the same I/O.
+    read_json("CONFIG_VALUES_PATH")?;
+    let mut env = MemoryEnv::new(snapshots::objects(&contexts)?);
+    let result = guest_hook::run(&mut env, &values);
+    env.logs.iter().for_each(print_log);
+    let out = result?;
+    write("VALUES_JSON_PATCH_PATH", &files::values_patch(&values, &out).to_string())?;
+    write("KUBERNETES_PATCH_PATH", &files::kubernetes_patch(&env.created))?;
+    write("METRICS_PATH", &files::metrics(&out.metrics))
+}
+
+fn read_json(var: &str) -> Result<Value, String> {
+    let path = std::env::var(var).map_err(|_| format!("{var} is not set; Deckhouse sets it for every hook run"))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("reading {var}={path}: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| format!("{var}={path} is not JSON: {e}"))
+}
+
+/// Writes `content` to the file named by `var`; an unset variable means nobody reads it.
+fn write(var: &str, content: &str) -> Result<(), String> {
+    match std::env::var(var) {
+        Ok(path) => std::fs::write(&path, content).map_err(|e| format!("writing {var}={path}: {e}")),
+        Err(_) => Ok(()),
+    }
+}
+
+/// One JSON log line on stderr, the form Deckhouse parses (`level`, `msg`, extra keys).
+fn print_log(line: &LogLine) {
+    let mut object = Map::new();
+    for (key, value) in &line.fields {
+        object.insert(key.clone(), json!(value));
+    }
+    object.insert("level".into(), json!(line.level.as_str()));
+    object.insert("msg".into(), json!(line.message));
+    eprintln!("{}", Value::Object(object));
+}

@@ -1,0 +1,85 @@
+//! The hook's configuration: when it runs and which objects Deckhouse watches for it.
+//!
+//! Every object the run reads is a binding here, so the host can serve each `get` from
+//! the run's snapshots; the Wasm glue only converts these records to the WIT ones.
+
+use crate::env::ObjectRef;
+
+/// The module's namespace, where the ConfigMap and LINSTOR's controller live.
+pub const NAMESPACE: &str = "d8-sds-replicated-volume";
+
+/// The ConfigMap whose `data.state` is the migration's source of truth.
+pub const CONFIG_MAP: ObjectRef =
+    ObjectRef { api_version: "v1", kind: "ConfigMap", namespace: Some(NAMESPACE), name: "control-plane-migration" };
+
+/// The module namespace: the ConfigMap can only be created once Helm made it.
+pub const MODULE_NAMESPACE: ObjectRef =
+    ObjectRef { api_version: "v1", kind: "Namespace", namespace: None, name: NAMESPACE };
+
+/// LINSTOR's controller: present means LINSTOR is installed, so a migration is needed.
+pub const LINSTOR_CONTROLLER: ObjectRef =
+    ObjectRef { api_version: "apps/v1", kind: "Deployment", namespace: Some(NAMESPACE), name: "linstor-controller" };
+
+/// One CRD of LINSTOR's database: present means LINSTOR data may exist even when its
+/// controller is scaled away.
+pub const LINSTOR_DATABASE: ObjectRef = ObjectRef {
+    api_version: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    namespace: None,
+    name: "resourcedefinitions.internal.linstor.linbit.com",
+};
+
+/// A kubernetes binding watching exactly one object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Binding {
+    pub name: &'static str,
+    pub target: ObjectRef,
+    /// Full objects, so the host can answer `get` with the object itself.
+    pub keep_full_objects_in_memory: bool,
+    /// Run on the initial listing too, so the state is synced right after a restart.
+    pub execute_hook_on_synchronization: bool,
+}
+
+/// The hook's configuration as plain data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HookSpec {
+    /// Before Helm renders, so the templates see the synced state.
+    pub before_helm: u32,
+    /// No event filter, no jqFilter, the module's main queue.
+    pub kubernetes: &'static [Binding],
+}
+
+const fn watch(name: &'static str, target: ObjectRef) -> Binding {
+    Binding { name, target, keep_full_objects_in_memory: true, execute_hook_on_synchronization: true }
+}
+
+/// The state-sync hook's configuration.
+pub const SPEC: HookSpec = HookSpec {
+    before_helm: 5,
+    kubernetes: &[
+        watch("control-plane-migration", CONFIG_MAP),
+        watch("module-namespace", MODULE_NAMESPACE),
+        watch("linstor-controller", LINSTOR_CONTROLLER),
+        watch("linstor-database", LINSTOR_DATABASE),
+    ],
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_object_the_run_reads_is_watched() {
+        for target in [CONFIG_MAP, MODULE_NAMESPACE, LINSTOR_CONTROLLER, LINSTOR_DATABASE] {
+            assert!(SPEC.kubernetes.iter().any(|b| b.target == target), "{target} has no binding");
+        }
+    }
+
+    #[test]
+    fn binding_names_are_unique_and_flags_set() {
+        for (i, b) in SPEC.kubernetes.iter().enumerate() {
+            assert!(SPEC.kubernetes[i + 1..].iter().all(|o| o.name != b.name), "{} twice", b.name);
+            assert!(b.keep_full_objects_in_memory && b.execute_hook_on_synchronization, "{}", b.name);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Finds the served version of the LINSTOR CRDs and lists the kinds the mapping needs.
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::model::Tables;
+use super::resolve::{Linstor, resolve};
+use crate::error::{During, Error};
+use crate::kube::{Cluster, KubeError, ListQuery, ObjRef, get_optional};
+use crate::log::{Level, Log};
+use crate::names::{LINSTOR_GROUP, LINSTOR_PROBE_CRD};
+
+/// Reads and resolves the LINSTOR database; `None` when the cluster has no LINSTOR CRDs.
+pub fn read(cluster: &mut dyn Cluster, log: &mut dyn Log) -> Result<Option<Linstor>, Error> {
+    let Some(version) = served_version(cluster)? else {
+        log.emit(Level::Info, "no LINSTOR database in this cluster", &[("crd", LINSTOR_PROBE_CRD.into())]);
+        return Ok(None);
+    };
+    let api_version = format!("{LINSTOR_GROUP}/{version}");
+    let tables = list_tables(cluster, &api_version)?;
+    log.emit(
+        Level::Info,
+        "read the LINSTOR database",
+        &[
+            ("apiVersion", api_version.clone()),
+            ("resourceDefinitions", tables.resource_definitions.len().to_string()),
+            ("resources", tables.resources.len().to_string()),
+            ("storagePools", tables.node_stor_pools.len().to_string()),
+        ],
+    );
+    resolve(&tables).map(Some)
+}
+
+/// The version LINSTOR stores its data in, read from its ResourceDefinitions CRD
+/// (the storage version if served, else the first served one).
+fn served_version(cluster: &mut dyn Cluster) -> Result<Option<String>, Error> {
+    let crd_ref = ObjRef::cluster("apiextensions.k8s.io/v1", "CustomResourceDefinition", LINSTOR_PROBE_CRD);
+    let Some(crd) = get_optional(cluster, &crd_ref).during(|| format!("reading {crd_ref}"))? else {
+        return Ok(None);
+    };
+    pick_version(&crd).map(Some).ok_or_else(|| {
+        Error::Data(format!("CustomResourceDefinition {LINSTOR_PROBE_CRD} serves no version; cannot read LINSTOR's database"))
+    })
+}
+
+fn pick_version(crd: &Value) -> Option<String> {
+    let versions = crd.pointer("/spec/versions")?.as_array()?;
+    let served: Vec<&Value> = versions.iter().filter(|v| v["served"] == Value::Bool(true)).collect();
+    let chosen = served.iter().find(|v| v["storage"] == Value::Bool(true)).or(served.first())?;
+    chosen["name"].as_str().map(str::to_owned)
+}
+
+fn list_tables(cluster: &mut dyn Cluster, api_version: &str) -> Result<Tables, Error> {
+    Ok(Tables {
+        resource_definitions: list_specs(cluster, api_version, "ResourceDefinitions")?,
+        resource_groups: list_specs(cluster, api_version, "ResourceGroups")?,
+        volume_definitions: list_specs(cluster, api_version, "VolumeDefinitions")?,
+        resources: list_specs(cluster, api_version, "Resources")?,
+        layer_resource_ids: list_specs(cluster, api_version, "LayerResourceIds")?,
+        layer_drbd_resources: list_specs(cluster, api_version, "LayerDrbdResources")?,
+        layer_storage_volumes: list_specs(cluster, api_version, "LayerStorageVolumes")?,
+        node_stor_pools: list_specs(cluster, api_version, "NodeStorPool")?,
+        props: list_specs(cluster, api_version, "PropsContainers")?,
+    })
+}
+
+/// Lists one kind and decodes each object's `spec`; a kind the API does not know is empty.
+fn list_specs<T: DeserializeOwned>(cluster: &mut dyn Cluster, api_version: &str, kind: &str) -> Result<Vec<T>, Error> {
+    let objects = match cluster.list(&ListQuery::all(api_version, kind)) {
+        Err(KubeError::NotFound(_)) => Vec::new(),
+        other => other.during(|| format!("listing LINSTOR {kind} ({api_version})"))?,
+    };
+    objects.iter().map(|object| decode(object, kind)).collect()
+}
+
+fn decode<T: DeserializeOwned>(object: &Value, kind: &str) -> Result<T, Error> {
+    let spec = object.get("spec").cloned().unwrap_or(Value::Null);
+    serde_json::from_value(spec).map_err(|e| {
+        Error::Data(format!(
+            "LINSTOR {kind} {}: unexpected spec ({e}); the LINSTOR database is not in a shape this migrator knows",
+            crate::kube::name_of(object)
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn picks_storage_version_among_served() {
+        let crd = json!({"spec": {"versions": [
+            {"name": "v1-15-0", "served": true, "storage": false},
+            {"name": "v1-19-1", "served": true, "storage": true},
+            {"name": "v1-20-0", "served": false, "storage": false}]}});
+        assert_eq!(pick_version(&crd).as_deref(), Some("v1-19-1"));
+    }
+
+    #[test]
+    fn falls_back_to_first_served_and_rejects_none() {
+        let crd = json!({"spec": {"versions": [
+            {"name": "v1-15-0", "served": false, "storage": true},
+            {"name": "v1-17-0", "served": true}]}});
+        assert_eq!(pick_version(&crd).as_deref(), Some("v1-17-0"));
+        assert_eq!(pick_version(&json!({"spec": {"versions": []}})), None);
+    }
+}

@@ -1,0 +1,117 @@
+//! The real fixtures end to end: exact objects (golden), CRD-valid, consistent.
+
+use guest_migrate::well_known::STORAGE_V1ALPHA1;
+use serde_json::{Value, json};
+
+use crate::support::cluster::Lines;
+use crate::support::data::{fixture, seeded, volume_group};
+use crate::support::deckhouse::{complete, state};
+use crate::support::schema::Schemas;
+use crate::support::snapshot::{assert_golden, counts, created};
+
+fn find<'a>(objects: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    objects
+        .iter()
+        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("{kind} {name} was not created"))
+}
+
+fn migrate(objects: Vec<Value>) -> (Vec<Value>, Lines, String) {
+    let mut cluster = seeded(objects);
+    let mut log = Lines::default();
+    let summary = complete(&mut cluster, &mut log);
+    assert_eq!(state(&cluster.store).as_deref(), Some("all_completed"));
+    (created(&cluster.store), log, summary)
+}
+
+#[test]
+fn small_cluster_creates_exactly_the_expected_objects() {
+    let (objects, log, summary) = migrate(fixture("small-cluster.yaml"));
+    let expected_counts = [
+        ("DRBDResource", 12),
+        ("LVMLogicalVolume", 8),
+        ("ReplicatedStoragePool", 2),
+        ("ReplicatedVolume", 4),
+        ("ReplicatedVolumeAttachment", 3),
+        ("ReplicatedVolumeReplica", 12),
+    ];
+    let expected_counts = expected_counts.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect();
+    assert_eq!(counts(&objects), expected_counts);
+    Schemas::load().assert_all_valid(&objects);
+    assert_golden("small-cluster", &objects);
+    assert!(summary.contains("4 volumes"), "{summary}");
+    for state in ["stage1_started", "stage1_completed", "stage2_started", "all_completed"] {
+        assert!(log.contains(&format!("to={state}")), "state change to {state} not logged: {:#?}", log.0);
+    }
+}
+
+/// Spot checks written from the fixture by hand, independent of the golden file.
+#[test]
+fn small_cluster_maps_flags_ids_pools_and_attachments() {
+    let (objects, _, _) = migrate(fixture("small-cluster.yaml"));
+    let thick = "pvc-923a7369-94e3-bf91-1a61-dbe22e44158b";
+    // WORKER-1 has flags 388 and DRBD node ID 2.
+    let tb = find(&objects, "ReplicatedVolumeReplica", &format!("{thick}-2"));
+    assert_eq!(tb["spec"], json!({"replicatedVolumeName": thick, "nodeName": "worker-1", "type": "TieBreaker"}));
+    let tb_drbd = find(&objects, "DRBDResource", &format!("{thick}-2"));
+    assert_eq!(tb_drbd["spec"]["type"], "Diskless");
+    assert!(tb_drbd["spec"].get("size").is_none() && tb_drbd["spec"].get("lvmLogicalVolumeName").is_none());
+    // WORKER-2 (node ID 1) is diskful in the thick pool on vg0.
+    let llv = find(&objects, "LVMLogicalVolume", &format!("{thick}-1"));
+    assert_eq!(
+        llv["spec"],
+        json!({"actualLVNameOnTheNode": format!("{thick}_00000"), "type": "Thick", "size": "5Gi", "lvmVolumeGroupName": "vg-worker-2-e26cca"})
+    );
+    let drbd = find(&objects, "DRBDResource", &format!("{thick}-1"));
+    assert_eq!(drbd["spec"]["lvmLogicalVolumeName"], format!("{thick}-1"));
+    assert_eq!(drbd["spec"]["nodeID"], 1);
+    let rv = find(&objects, "ReplicatedVolume", thick);
+    assert_eq!(rv["spec"]["manualConfiguration"]["replicatedStoragePoolName"], "linstor-auto-pool-thick");
+    assert_eq!(rv["spec"]["manualConfiguration"]["failuresToTolerate"], 1);
+    find(&objects, "ReplicatedVolumeAttachment", &format!("csi-{thick}-worker-0"));
+    // The thin volume: LVM_THIN on vg0/thinpool, WORKER-1 diskless (260, node ID 2), not attached.
+    let thin = "pvc-7e62aa0a-1df9-fd78-9c65-39382b0537e6";
+    let thin_llv = find(&objects, "LVMLogicalVolume", &format!("{thin}-0"));
+    assert_eq!(thin_llv["spec"]["thin"], json!({"poolName": "thinpool"}));
+    assert_eq!(find(&objects, "ReplicatedVolumeReplica", &format!("{thin}-2"))["spec"]["type"], "Access");
+    assert!(!objects.iter().any(|o| o["kind"] == "ReplicatedVolumeAttachment" && o["spec"]["replicatedVolumeName"] == thin));
+    let pool = find(&objects, "ReplicatedStoragePool", "linstor-auto-pool-thin");
+    assert_eq!(pool["spec"]["type"], "LVMThin");
+    assert_eq!(pool["spec"]["lvmVolumeGroups"].as_array().map(Vec::len), Some(3));
+    // The 1Gi volume keeps its PV's size.
+    assert_eq!(find(&objects, "ReplicatedVolume", "pvc-5d158a2f-f2ee-4e45-19f9-919c895fd7b3")["spec"]["size"], "1Gi");
+}
+
+#[test]
+fn pass2_lifts_maintenance_on_every_drbd_resource() {
+    let (objects, _, _) = migrate(fixture("small-cluster.yaml"));
+    let drbds: Vec<&Value> = objects.iter().filter(|o| o["kind"] == "DRBDResource").collect();
+    assert_eq!(drbds.len(), 12);
+    for drbd in drbds {
+        assert!(drbd["spec"].get("maintenance").is_none(), "{} still in maintenance", drbd["metadata"]["name"]);
+    }
+}
+
+#[test]
+fn minimal_crs_without_volume_group_create_nothing_and_warn() {
+    let (objects, log, _) = migrate(fixture("minimal-crs.yaml"));
+    assert_eq!(objects, Vec::<Value>::new());
+    assert!(log.contains("LINSTOR pool pool-a: not migrated"), "{:#?}", log.0);
+}
+
+#[test]
+fn minimal_crs_with_volume_group_create_the_pool() {
+    let mut objects = fixture("minimal-crs.yaml");
+    objects.push(volume_group("vg-node-a", "node-a", "vg0"));
+    let (created, _, _) = migrate(objects);
+    Schemas::load().assert_all_valid(&created);
+    assert_golden("minimal-crs", &created);
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0]["apiVersion"], STORAGE_V1ALPHA1);
+}
+
+#[test]
+fn created_objects_refer_to_each_other_consistently() {
+    let (objects, _, _) = migrate(fixture("small-cluster.yaml"));
+    crate::big::assert_references(&objects, &["vg-worker-0-dbc4e3", "vg-worker-1-937f54", "vg-worker-2-e26cca"]);
+}

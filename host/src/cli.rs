@@ -1,0 +1,70 @@
+//! The command line: Deckhouse's batch protocol (`hook ...`), its shell protocol
+//! (`--config`, bare run), and the tools around them.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Runs sandboxed WebAssembly guests as Deckhouse module hooks and as the migration Job.
+#[derive(Debug, Parser)]
+#[command(name = "wasm-hooks", version, about)]
+pub struct Cli {
+    /// The folder holding grants.yaml and the guest components [default: wasm-guests/ beside this binary]
+    #[arg(long, env = "WASM_HOOKS_DIR", global = true)]
+    pub hooks_dir: Option<PathBuf>,
+    /// Where precompiled components are kept [default: <hooks-dir>/.cache]
+    #[arg(long, env = "WASM_HOOKS_CACHE_DIR", global = true)]
+    pub cache_dir: Option<PathBuf>,
+    /// Shell protocol: print the single hook's v1 config and exit.
+    #[arg(long)]
+    pub config: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Deckhouse's batch hook protocol.
+    #[command(subcommand)]
+    Hook(HookCommand),
+    /// Compiles every guest into the cache (run at image build time).
+    Precompile,
+    /// Runs golden fixture cases (folders with case.yaml) through this binary, as Deckhouse would.
+    Test {
+        /// A case folder, or a folder of them (searched recursively).
+        dir: PathBuf,
+        /// Rewrite the expected/ files from what the run produced.
+        #[arg(long, env = "UPDATE_GOLDEN", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false)]
+        update: bool,
+    },
+    /// Prints the render guest's gating table and state diagram (Markdown + Mermaid).
+    Plan {
+        /// The render guest's name [default: the only render guest].
+        #[arg(long)]
+        guest: Option<String>,
+    },
+    /// Runs a job guest against the live API (KUBECONFIG or in-cluster) until it is done.
+    Job {
+        /// The job guest's name in grants.yaml.
+        name: String,
+        /// A kubeconfig file [default: KUBECONFIG, then in-cluster].
+        #[arg(long)]
+        kubeconfig: Option<PathBuf>,
+        /// Timeout of each API call, in seconds.
+        #[arg(long, default_value_t = 30)]
+        api_timeout: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Lists the hooks: `Found N items:` then `I - NAME`.
+    List,
+    /// Prints every hook's configuration as JSON.
+    Config,
+    /// Runs hook number N with Deckhouse's files.
+    Run { index: usize },
+    /// The readiness probe (none is configured: always ready).
+    Ready,
+    /// Validates the settings in SETTINGS_PATH.
+    Check,
+}

@@ -1,0 +1,17 @@
+//! Runs sandboxed WebAssembly guests as Deckhouse module hooks and as the migration Job.
+//!
+//! - [`protocol`]: Deckhouse's hook protocol: binding contexts in; values patch, object
+//!   operations and metrics out.
+//! - [`runtime`]: the wasmtime engine, the precompiled-component cache, limits, bindings.
+//! - [`capabilities`]: what a guest may call (Kubernetes, log), behind the grants check.
+//! - [`commands`]: one file per CLI command.
+//! - [`manifest`]: the grants manifest.
+
+pub mod capabilities;
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod logging;
+pub mod manifest;
+pub mod protocol;
+pub mod runtime;

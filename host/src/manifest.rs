@@ -1,0 +1,174 @@
+//! The grants manifest (`grants.yaml` in the hooks folder): which guests run, as what,
+//! within which limits, and with which Kubernetes grants. It belongs to the installer of
+//! the host, never to a guest, so a guest cannot widen its own rights.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The file name of the manifest inside the hooks folder.
+pub const MANIFEST_FILE: &str = "grants.yaml";
+
+/// The whole manifest.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Manifest {
+    pub module: Module,
+    pub guests: Vec<Guest>,
+    /// The folder the manifest was read from; component paths are relative to it.
+    #[serde(skip)]
+    pub dir: PathBuf,
+}
+
+/// The Deckhouse module the hooks belong to.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Module {
+    pub name: String,
+    /// The module's key in values (`sdsReplicatedVolume`): every values patch is rooted here.
+    pub values_key: String,
+}
+
+/// Which WIT world a guest implements, so the host knows how to call it.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum World {
+    /// `hook-guest`: a Deckhouse hook with its own bindings.
+    Hook,
+    /// `render-guest`: a pure planner, run as a beforeHelm hook that writes its plan into values.
+    Render,
+    /// `job-guest`: a step function run against the live API (`job NAME`).
+    Job,
+}
+
+/// One guest.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Guest {
+    /// The hook or job name Deckhouse and logs know it by.
+    pub name: String,
+    /// The component file, relative to the manifest.
+    pub component: PathBuf,
+    pub world: World,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub grants: Vec<Grant>,
+}
+
+/// Resource bounds of one run (one `step` for a job guest).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Limits {
+    /// Wall-clock deadline for guest code, enforced by epoch interruption.
+    #[serde(default = "Limits::default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Linear memory, all memories together.
+    #[serde(rename = "memoryMiB")]
+    #[serde(default = "Limits::default_memory_mib")]
+    pub memory_mib: u64,
+}
+
+impl Limits {
+    fn default_timeout_ms() -> u64 {
+        5_000
+    }
+    fn default_memory_mib() -> u64 {
+        64
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { timeout_ms: Self::default_timeout_ms(), memory_mib: Self::default_memory_mib() }
+    }
+}
+
+/// A Kubernetes verb a grant can allow.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Verb {
+    Get,
+    List,
+    Create,
+    Patch,
+    Delete,
+}
+
+/// One allow rule.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Grant {
+    pub verbs: Vec<Verb>,
+    pub api_version: String,
+    pub kind: String,
+    /// Absent: cluster-scoped objects, or any namespace.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Absent or empty: any name.
+    #[serde(default)]
+    pub names: Vec<String>,
+}
+
+/// Why the manifest could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("cannot read the grants manifest {path}: {source}; point --hooks-dir (or WASM_HOOKS_DIR) at the folder holding {MANIFEST_FILE}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("the grants manifest {path} is not valid: {source}")]
+    Parse { path: PathBuf, source: serde_yaml::Error },
+    #[error("the grants manifest {path}: {problem}")]
+    Invalid { path: PathBuf, problem: String },
+}
+
+impl Manifest {
+    /// Reads and checks `<dir>/grants.yaml`.
+    pub fn load(dir: &Path) -> Result<Self, ManifestError> {
+        let path = dir.join(MANIFEST_FILE);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|source| ManifestError::Read { path: path.clone(), source })?;
+        let mut manifest: Manifest = serde_yaml::from_str(&text)
+            .map_err(|source| ManifestError::Parse { path: path.clone(), source })?;
+        manifest.dir = dir.to_path_buf();
+        manifest
+            .check()
+            .map_err(|problem| ManifestError::Invalid { path, problem })?;
+        Ok(manifest)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.module.values_key.is_empty() || self.module.values_key.contains('/') {
+            return Err(format!("module.valuesKey {:?} must be a plain key", self.module.values_key));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for guest in &self.guests {
+            if guest.name.is_empty() || !seen.insert(guest.name.as_str()) {
+                return Err(format!("guest name {:?} is empty or used twice", guest.name));
+            }
+            if guest.limits.timeout_ms == 0 || guest.limits.memory_mib == 0 {
+                return Err(format!("guest {}: limits must be above zero", guest.name));
+            }
+            if guest.world == World::Render && !guest.grants.is_empty() {
+                return Err(format!("guest {}: a render guest imports nothing, so it takes no grants", guest.name));
+            }
+            if let Some(g) = guest.grants.iter().find(|g| g.verbs.is_empty()) {
+                return Err(format!("guest {}: the grant for {} lists no verbs", guest.name, g.kind));
+            }
+        }
+        Ok(())
+    }
+
+    /// The guests Deckhouse sees as hooks, in `hook list` order.
+    pub fn hooks(&self) -> impl Iterator<Item = &Guest> {
+        self.guests.iter().filter(|g| g.world != World::Job)
+    }
+
+    /// A guest by name.
+    pub fn guest(&self, name: &str) -> Option<&Guest> {
+        self.guests.iter().find(|g| g.name == name)
+    }
+
+    /// The component file of a guest.
+    pub fn component_path(&self, guest: &Guest) -> PathBuf {
+        self.dir.join(&guest.component)
+    }
+}

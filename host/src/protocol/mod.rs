@@ -1,0 +1,8 @@
+//! Deckhouse's hook protocol: files named by environment variables in, files out.
+
+pub mod binding_context;
+pub mod env;
+pub mod hook_config;
+pub mod metrics;
+pub mod output;
+pub mod values_patch;

@@ -1,0 +1,42 @@
+//! One wasmtime engine per process, with epoch interruption driven by a ticker thread so
+//! a guest's CPU deadline is enforced without fuel's per-instruction cost.
+
+use std::time::Duration;
+use wasmtime::{Config, Engine, OptLevel};
+
+/// How often the epoch advances; deadlines are counted in these ticks.
+pub const TICK: Duration = Duration::from_millis(10);
+
+/// The engine configuration; the cache key includes its compatibility hash, so any change
+/// here invalidates precompiled components instead of loading them wrongly.
+pub fn config() -> Config {
+    let mut config = Config::new();
+    config
+        .wasm_component_model(true)
+        .epoch_interruption(true)
+        .cranelift_opt_level(OptLevel::Speed)
+        .max_wasm_stack(2 << 20)
+        .parallel_compilation(true);
+    config
+}
+
+/// Builds the engine and starts its epoch ticker.
+pub fn new_engine() -> Result<Engine, String> {
+    let engine = Engine::new(&config()).map_err(|e| format!("cannot create the wasmtime engine: {e:#}"))?;
+    let ticking = engine.clone();
+    std::thread::Builder::new()
+        .name("epoch-ticker".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(TICK);
+                ticking.increment_epoch();
+            }
+        })
+        .map_err(|e| format!("cannot start the epoch ticker: {e}"))?;
+    Ok(engine)
+}
+
+/// The epoch deadline, in ticks, for a wall-clock budget.
+pub fn deadline_ticks(timeout_ms: u64) -> u64 {
+    timeout_ms.div_ceil(TICK.as_millis() as u64).max(1)
+}

@@ -1,0 +1,114 @@
+//! The server-owned metadata fields a real API server stamps on writes.
+
+use serde_json::{Map, Value, json};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// `metadata` as a mutable map, created if absent (callers have validated the object).
+pub fn metadata(object: &mut Value) -> &mut Map<String, Value> {
+    let root = object.as_object_mut().expect("Key::of accepted only JSON objects");
+    let entry = root.entry("metadata").or_insert_with(|| json!({}));
+    if !entry.is_object() {
+        *entry = json!({});
+    }
+    entry.as_object_mut().expect("just made an object")
+}
+
+/// The `metadata.resourceVersion` a client sent, if any (an empty string is none).
+pub fn resource_version(object: &Value) -> Option<&str> {
+    object
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+/// Stamps a freshly created object.
+pub fn stamp_created(object: &mut Value, revision: u64) {
+    let meta = metadata(object);
+    meta.insert("resourceVersion".into(), json!(revision.to_string()));
+    meta.insert("uid".into(), json!(uid(revision)));
+    meta.insert("creationTimestamp".into(), json!(rfc3339(SystemTime::now())));
+    meta.insert("generation".into(), json!(1));
+}
+
+/// Stamps a replacement of `old`: keeps identity fields, bumps generation when
+/// anything outside metadata and status changed (as the API server does).
+pub fn stamp_replaced(new: &mut Value, old: &Value, revision: u64) {
+    let generation = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
+    let generation = if body(new) == body(old) { generation } else { generation + 1 };
+    let meta = metadata(new);
+    for field in ["uid", "creationTimestamp"] {
+        match old.pointer(&format!("/metadata/{field}")) {
+            Some(v) => meta.insert(field.into(), v.clone()),
+            None => meta.remove(field),
+        };
+    }
+    meta.insert("generation".into(), json!(generation));
+    meta.insert("resourceVersion".into(), json!(revision.to_string()));
+}
+
+/// The object without metadata and status: the part whose change bumps generation.
+fn body(object: &Value) -> Vec<(&String, &Value)> {
+    object
+        .as_object()
+        .map(|o| o.iter().filter(|(k, _)| *k != "metadata" && *k != "status").collect())
+        .unwrap_or_default()
+}
+
+/// A UUID-shaped uid, unique within one store and stable across runs.
+fn uid(revision: u64) -> String {
+    format!("00000000-0000-4000-8000-{:012x}", revision & 0xffff_ffff_ffff)
+}
+
+/// `YYYY-MM-DDThh:mm:ssZ`, the format of `metav1.Time`.
+pub fn rfc3339(at: SystemTime) -> String {
+    let seconds = at.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let (days, rest) = (seconds / 86_400, seconds % 86_400);
+    let (year, month, day) = civil_from_days(days as i64);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(1_767_225_599)), "2025-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn generation_moves_only_with_the_body() {
+        let old = json!({"spec": {"a": 1}, "metadata": {"generation": 3, "uid": "u"}});
+        let mut same = json!({"spec": {"a": 1}, "status": {"x": 1}, "metadata": {"labels": {"l": "v"}}});
+        stamp_replaced(&mut same, &old, 9);
+        assert_eq!(same["metadata"]["generation"], 3);
+        assert_eq!(same["metadata"]["uid"], "u");
+        assert_eq!(same["metadata"]["resourceVersion"], "9");
+        let mut changed = json!({"spec": {"a": 2}, "metadata": {"uid": "forged"}});
+        stamp_replaced(&mut changed, &old, 10);
+        assert_eq!(changed["metadata"]["generation"], 4);
+        assert_eq!(changed["metadata"]["uid"], "u");
+    }
+}
