@@ -20,7 +20,10 @@ const RENDER_HOOK: &str = "control-plane-migration-render-plan";
 
 /// The repository root: the chart lives there.
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host/ sits in the repository")
+        .to_owned()
 }
 
 fn read(path: &Path) -> String {
@@ -48,7 +51,9 @@ mod render {
                 if doc.is_null() {
                     continue;
                 }
-                let kind = doc["kind"].as_str().ok_or_else(|| format!("object without kind: {doc}"))?;
+                let kind = doc["kind"]
+                    .as_str()
+                    .ok_or_else(|| format!("object without kind: {doc}"))?;
                 let name = doc["metadata"]["name"]
                     .as_str()
                     .ok_or_else(|| format!("{kind} without metadata.name"))?;
@@ -65,7 +70,10 @@ mod render {
 
         /// One `Kind name` line per object, sorted: the golden file format.
         pub fn to_golden(&self) -> String {
-            self.0.iter().map(|(kind, name)| format!("{kind} {name}\n")).collect()
+            self.0
+                .iter()
+                .map(|(kind, name)| format!("{kind} {name}\n"))
+                .collect()
         }
     }
 }
@@ -100,10 +108,36 @@ mod helm {
 
     fn install() -> PathBuf {
         let script = repo_root().join("tests/support/get-helm.sh");
-        let out = Command::new("bash").arg(&script).output().expect("running get-helm.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .output()
+            .expect("running get-helm.sh");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{} failed: {stderr}", script.display());
+        assert!(
+            out.status.success(),
+            "{} failed: {stderr}",
+            script.display()
+        );
         PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+    }
+
+    /// `helm lint --strict` of the module chart with these values; the error is Helm's report.
+    pub fn lint(values: &Value) -> Result<(), String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let file = dir.path().join("values.json");
+        write(&file, &values.to_string());
+        let out = Command::new(binary())
+            .args(["lint", "--strict"])
+            .arg(repo_root())
+            .arg("--values")
+            .arg(&file)
+            .output()
+            .map_err(|e| format!("running {}: {e}", binary().display()))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stdout).into_owned())
+        }
     }
 
     /// `helm template` of the module chart with these values (the whole values tree).
@@ -119,7 +153,10 @@ mod helm {
             .output()
             .map_err(|e| format!("running {}: {e}", binary().display()))?;
         if !out.status.success() {
-            return Err(format!("helm template failed: {}", String::from_utf8_lossy(&out.stderr)));
+            return Err(format!(
+                "helm template failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
         }
         Render::parse(&String::from_utf8_lossy(&out.stdout))
     }
@@ -138,11 +175,19 @@ mod openapi {
             .as_object_mut()
             .and_then(|o| o.remove("x-extend"))
             .expect("openapi/values.yaml has x-extend");
-        let base_file = extend["schema"].as_str().expect("x-extend.schema is a file name");
+        let base_file = extend["schema"]
+            .as_str()
+            .expect("x-extend.schema is a file name");
         let base = load(&dir.join(base_file));
         let mut merged = base["properties"].as_object().cloned().unwrap_or_default();
-        for (key, schema) in values["properties"].as_object().expect("values.yaml has properties") {
-            assert!(merged.insert(key.clone(), schema.clone()).is_none(), "{key} defined twice");
+        for (key, schema) in values["properties"]
+            .as_object()
+            .expect("values.yaml has properties")
+        {
+            assert!(
+                merged.insert(key.clone(), schema.clone()).is_none(),
+                "{key} defined twice"
+            );
         }
         values["properties"] = Value::Object(merged);
         close_objects(&mut values);
@@ -154,7 +199,9 @@ mod openapi {
     }
 
     fn close_objects(schema: &mut Value) {
-        let Some(object) = schema.as_object_mut() else { return };
+        let Some(object) = schema.as_object_mut() else {
+            return;
+        };
         if object.contains_key("properties") && !object.contains_key("additionalProperties") {
             object.insert("additionalProperties".into(), Value::Bool(false));
         }
@@ -166,7 +213,8 @@ mod openapi {
     /// Fills in defaults like Deckhouse's defaulter: a missing property takes its default,
     /// then present objects are filled recursively (so `internal: {}` gets its children).
     pub fn apply_defaults(schema: &Value, instance: &mut Value) {
-        let (Some(properties), Some(object)) = (schema["properties"].as_object(), instance.as_object_mut())
+        let (Some(properties), Some(object)) =
+            (schema["properties"].as_object(), instance.as_object_mut())
         else {
             return;
         };
@@ -187,7 +235,11 @@ mod openapi {
             .iter_errors(module_values)
             .map(|e| format!("sdsReplicatedVolume{}: {e}", e.instance_path()))
             .collect();
-        if errors.is_empty() { Ok(()) } else { Err(errors.join("\n")) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.join("\n"))
+        }
     }
 }
 
@@ -208,7 +260,10 @@ mod hook {
 
     /// The folder the artifacts crate builds: the seed guests.
     pub fn seed() -> HooksDir {
-        HooksDir { path: guest_artifacts::hooks_dir(), _scratch: None }
+        HooksDir {
+            path: guest_artifacts::hooks_dir(),
+            _scratch: None,
+        }
     }
 
     /// The same guests, but grants.yaml points the render hook at the nine-state guest.
@@ -216,17 +271,29 @@ mod hook {
         let scratch = tempfile::tempdir().expect("temp dir");
         guest_artifacts::copy_hooks_dir(scratch.path()).expect("copying the hooks dir");
         let nine = guest_artifacts::component("nine-state-render");
-        let file = nine.file_name().expect("a component file").to_string_lossy().into_owned();
-        assert!(scratch.path().join(&file).is_file(), "the artifacts crate did not build {file}");
+        let file = nine
+            .file_name()
+            .expect("a component file")
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            scratch.path().join(&file).is_file(),
+            "the artifacts crate did not build {file}"
+        );
         let grants = scratch.path().join("grants.yaml");
         write(&grants, &retarget_render_hook(&read(&grants), &file));
-        HooksDir { path: scratch.path().to_owned(), _scratch: Some(scratch) }
+        HooksDir {
+            path: scratch.path().to_owned(),
+            _scratch: Some(scratch),
+        }
     }
 
     /// grants.yaml with the render hook's `component` replaced.
     fn retarget_render_hook(grants: &str, component: &str) -> String {
         let mut doc: serde_yaml::Value = serde_yaml::from_str(grants).expect("grants.yaml is YAML");
-        let guests = doc["guests"].as_sequence_mut().expect("grants.yaml has guests");
+        let guests = doc["guests"]
+            .as_sequence_mut()
+            .expect("grants.yaml has guests");
         let render = guests
             .iter_mut()
             .find(|g| g["name"].as_str() == Some(RENDER_HOOK))
@@ -237,15 +304,26 @@ mod hook {
 
     fn host(hooks: &HooksDir) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_wasm-hooks"));
-        command.env_remove("WASM_HOOKS_DIR").arg("--hooks-dir").arg(&hooks.path);
+        command
+            .env_remove("WASM_HOOKS_DIR")
+            .arg("--hooks-dir")
+            .arg(&hooks.path);
         command
     }
 
     /// The render hook's index in `hook list` (run with an empty environment, as discovery does).
     pub fn render_index(hooks: &HooksDir) -> usize {
-        let out = host(hooks).env_clear().args(["hook", "list"]).output().expect("running hook list");
+        let out = host(hooks)
+            .env_clear()
+            .args(["hook", "list"])
+            .output()
+            .expect("running hook list");
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "hook list failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "hook list failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         stdout
             .lines()
             .filter_map(|line| line.split_once(" - "))
@@ -257,8 +335,15 @@ mod hook {
     /// The states the render guest's `describe()` lists, in order, read from the host's
     /// `plan` table (one `| newControlPlane | state | ... |` row per switch and state).
     pub fn states(hooks: &HooksDir) -> Vec<String> {
-        let out = host(hooks).args(["plan", "--guest", RENDER_HOOK]).output().expect("running plan");
-        assert!(out.status.success(), "plan failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = host(hooks)
+            .args(["plan", "--guest", RENDER_HOOK])
+            .output()
+            .expect("running plan");
+        assert!(
+            out.status.success(),
+            "plan failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let stdout = String::from_utf8_lossy(&out.stdout);
         let states: Vec<String> = stdout
             .lines()
@@ -271,10 +356,18 @@ mod hook {
     }
 
     /// Runs the render hook as a beforeHelm hook and returns its values patch.
-    pub fn run(hooks: &HooksDir, index: usize, values: &Value, config: &Value) -> Result<Vec<PatchOperation>, String> {
+    pub fn run(
+        hooks: &HooksDir,
+        index: usize,
+        values: &Value,
+        config: &Value,
+    ) -> Result<Vec<PatchOperation>, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let file = |name: &str| dir.path().join(name);
-        write(&file("binding-context.json"), r#"[{"binding":"beforeHelm","snapshots":{}}]"#);
+        write(
+            &file("binding-context.json"),
+            r#"[{"binding":"beforeHelm","snapshots":{}}]"#,
+        );
         write(&file("values.json"), &values.to_string());
         write(&file("config-values.json"), &config.to_string());
         let out = host(hooks)
@@ -283,18 +376,27 @@ mod hook {
             .env("VALUES_PATH", file("values.json"))
             .env("CONFIG_VALUES_PATH", file("config-values.json"))
             .env("VALUES_JSON_PATCH_PATH", file("values-patch.json"))
-            .env("CONFIG_VALUES_JSON_PATCH_PATH", file("config-values-patch.json"))
+            .env(
+                "CONFIG_VALUES_JSON_PATCH_PATH",
+                file("config-values-patch.json"),
+            )
             .env("KUBERNETES_PATCH_PATH", file("kubernetes-patch.json"))
             .env("METRICS_PATH", file("metrics.json"))
             .env("MODULE_NAME", "sds-replicated-volume")
             .output()
             .map_err(|e| format!("running the host: {e}"))?;
         if !out.status.success() {
-            return Err(format!("hook run failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr)));
+            return Err(format!(
+                "hook run failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ));
         }
         let kubernetes = std::fs::read_to_string(file("kubernetes-patch.json")).unwrap_or_default();
         if !kubernetes.trim().is_empty() {
-            return Err(format!("a render hook must not touch Kubernetes, wrote: {kubernetes}"));
+            return Err(format!(
+                "a render hook must not touch Kubernetes, wrote: {kubernetes}"
+            ));
         }
         parse_values_patch(&std::fs::read_to_string(file("values-patch.json")).unwrap_or_default())
     }
@@ -310,9 +412,14 @@ mod hook {
             }
         }
         for op in &ops {
-            let (kind, path) = (op["op"].as_str().unwrap_or(""), op["path"].as_str().unwrap_or(""));
+            let (kind, path) = (
+                op["op"].as_str().unwrap_or(""),
+                op["path"].as_str().unwrap_or(""),
+            );
             if !matches!(kind, "add" | "remove") || !path.starts_with("/sdsReplicatedVolume/") {
-                return Err(format!("Deckhouse would reject values patch operation {op}"));
+                return Err(format!(
+                    "Deckhouse would reject values patch operation {op}"
+                ));
             }
         }
         serde_json::from_value(Value::Array(ops)).map_err(|e| format!("bad values patch: {e}"))
@@ -354,10 +461,15 @@ mod invariants {
         let csi = r.has("Deployment", "csi-controller")
             || r.has("DaemonSet", "csi-node")
             || r.has("CSIDriver", "replicated.csi.storage.deckhouse.io");
-        let over_linstor = r.has("Deployment", "linstor-controller") && r.has("DaemonSet", "linstor-node");
-        let over_new = r.has("Deployment", "controller") && r.has("DaemonSet", "agent") && phase.finished();
+        let over_linstor =
+            r.has("Deployment", "linstor-controller") && r.has("DaemonSet", "linstor-node");
+        let over_new =
+            r.has("Deployment", "controller") && r.has("DaemonSet", "agent") && phase.finished();
         if csi && !(over_linstor || over_new) {
-            return Err(format!("CSI rendered without its backend in state {}", phase.state));
+            return Err(format!(
+                "CSI rendered without its backend in state {}",
+                phase.state
+            ));
         }
         Ok(())
     }
@@ -384,7 +496,11 @@ mod invariants {
         .into_iter()
         .filter_map(Result::err)
         .collect();
-        if broken.is_empty() { Ok(()) } else { Err(broken.join("; ")) }
+        if broken.is_empty() {
+            Ok(())
+        } else {
+            Err(broken.join("; "))
+        }
     }
 }
 
@@ -403,13 +519,20 @@ mod golden {
             write(&path, actual);
             return Ok(());
         }
-        let expected = std::fs::read_to_string(&path)
-            .map_err(|e| format!("{}: {e} (run with UPDATE_GOLDEN=1 to create it)", path.display()))?;
+        let expected = std::fs::read_to_string(&path).map_err(|e| {
+            format!(
+                "{}: {e} (run with UPDATE_GOLDEN=1 to create it)",
+                path.display()
+            )
+        })?;
         if expected == actual {
             return Ok(());
         }
         let diff = similar::TextDiff::from_lines(expected.as_str(), actual);
-        let shown = diff.unified_diff().header(&format!("{} (golden)", path.display()), "rendered").to_string();
+        let shown = diff
+            .unified_diff()
+            .header(&format!("{} (golden)", path.display()), "rendered")
+            .to_string();
         Err(format!("render differs from {}:\n{shown}", path.display()))
     }
 
@@ -418,16 +541,24 @@ mod golden {
         let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let stale: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && !produced.contains(&*p.file_name().unwrap_or_default().to_string_lossy()))
+            .filter(|p| {
+                p.is_file()
+                    && !produced.contains(&*p.file_name().unwrap_or_default().to_string_lossy())
+            })
             .collect();
         if stale.is_empty() {
             return Ok(());
         }
         if updating() {
-            stale.iter().try_for_each(std::fs::remove_file).map_err(|e| e.to_string())?;
+            stale
+                .iter()
+                .try_for_each(std::fs::remove_file)
+                .map_err(|e| e.to_string())?;
             return Ok(());
         }
-        Err(format!("stale golden files (UPDATE_GOLDEN=1 removes them): {stale:?}"))
+        Err(format!(
+            "stale golden files (UPDATE_GOLDEN=1 removes them): {stale:?}"
+        ))
     }
 }
 
@@ -435,22 +566,34 @@ use render::Render;
 
 /// The module values (openapi defaults applied) and config values for one case.
 fn case_values(schema: &Value, new_control_plane: bool, state: &str) -> (Value, Value) {
-    let mut module = json!({"newControlPlane": new_control_plane, "internal": {"controlPlaneMigration": state}});
+    let mut module =
+        json!({"newControlPlane": new_control_plane, "internal": {"controlPlaneMigration": state}});
     openapi::apply_defaults(schema, &mut module);
     let values = json!({"global": {}, "sdsReplicatedVolume": module});
-    let config = json!({"global": {}, "sdsReplicatedVolume": {"newControlPlane": new_control_plane}});
+    let config =
+        json!({"global": {}, "sdsReplicatedVolume": {"newControlPlane": new_control_plane}});
     (values, config)
 }
 
 /// Values -> render hook -> values patch -> schema check -> helm template.
-fn render_case(hooks: &hook::HooksDir, index: usize, schema: &Value, ncp: bool, state: &str) -> Result<Render, String> {
+fn render_case(
+    hooks: &hook::HooksDir,
+    index: usize,
+    schema: &Value,
+    ncp: bool,
+    state: &str,
+) -> Result<Render, String> {
     let (mut values, config) = case_values(schema, ncp, state);
     let patch = hook::run(hooks, index, &values, &config)?;
-    json_patch::patch(&mut values, &patch).map_err(|e| format!("applying the values patch: {e}"))?;
+    json_patch::patch(&mut values, &patch)
+        .map_err(|e| format!("applying the values patch: {e}"))?;
     let module = &values["sdsReplicatedVolume"];
     openapi::validate(schema, module)?;
     let plan = &module["internal"]["renderPlan"];
-    if plan.to_string().contains("default before the render hook ran") {
+    if plan
+        .to_string()
+        .contains("default before the render hook ran")
+    {
         return Err(format!("the hook did not replace the default plan: {plan}"));
     }
     helm::template(&values)
@@ -467,7 +610,11 @@ fn sweep(hooks: &hook::HooksDir, golden_dir: &Path) {
     for ncp in [false, true] {
         for state in states.iter().map(String::as_str) {
             let name = format!("{ncp}-{state}.txt");
-            let phase = invariants::Phase { new_control_plane: ncp, state, final_state };
+            let phase = invariants::Phase {
+                new_control_plane: ncp,
+                state,
+                final_state,
+            };
             let checked = render_case(hooks, index, &schema, ncp, state).and_then(|render| {
                 invariants::check_all(&render, &phase)?;
                 golden::check(golden_dir, &name, &render.to_golden())
@@ -481,7 +628,12 @@ fn sweep(hooks: &hook::HooksDir, golden_dir: &Path) {
     if let Err(e) = golden::check_no_stale(golden_dir, &produced) {
         failures.push(e);
     }
-    assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }
 
 fn golden_root() -> PathBuf {
@@ -496,7 +648,11 @@ fn seed_guest_renders_every_state_as_golden() {
 #[test]
 fn nine_state_guest_renders_through_the_same_host_and_chart() {
     let hooks = hook::nine_state();
-    assert_eq!(hook::states(&hooks).len(), 9, "the nine-state guest is the render hook");
+    assert_eq!(
+        hook::states(&hooks).len(),
+        9,
+        "the nine-state guest is the render hook"
+    );
     sweep(&hooks, &golden_root().join("nine-state"));
 }
 
@@ -516,20 +672,28 @@ fn forced_render(rendered: &[&str]) -> Render {
     let (mut values, _) = case_values(&schema, true, "stage1_started");
     let plan = &mut values["sdsReplicatedVolume"]["internal"]["renderPlan"];
     for component in ["linstor", "agent", "controller", "csi", "migrationJob"] {
-        plan[component] = json!({"rendered": rendered.contains(&component), "reason": "forced by the test"});
+        plan[component] =
+            json!({"rendered": rendered.contains(&component), "reason": "forced by the test"});
     }
-    openapi::validate(&schema, &values["sdsReplicatedVolume"]).expect("forced values fit the schema");
+    openapi::validate(&schema, &values["sdsReplicatedVolume"])
+        .expect("forced values fit the schema");
     helm::template(&values).expect("helm renders forced values")
 }
 
 #[test]
 fn invariant_checks_reject_violating_renders() {
     use invariants::*;
-    let phase = |new_control_plane, state| Phase { new_control_plane, state, final_state: "all_completed" };
+    let phase = |new_control_plane, state| Phase {
+        new_control_plane,
+        state,
+        final_state: "all_completed",
+    };
 
     let both = forced_render(&["linstor", "agent"]);
     assert!(linstor_excludes_new_control_plane(&both).is_err());
-    assert!(linstor_excludes_new_control_plane(&forced_render(&["linstor", "controller"])).is_err());
+    assert!(
+        linstor_excludes_new_control_plane(&forced_render(&["linstor", "controller"])).is_err()
+    );
 
     let orphan_csi = forced_render(&["csi"]);
     assert!(csi_runs_over_a_backend(&orphan_csi, &phase(true, "stage1_started")).is_err());
@@ -549,13 +713,122 @@ fn invariant_checks_reject_violating_renders() {
 }
 
 #[test]
+fn each_component_renders_only_its_own_objects() {
+    let own: [(&str, &[&str]); 5] = [
+        (
+            "linstor",
+            &[
+                "DaemonSet linstor-node",
+                "Deployment linstor-affinity-controller",
+                "Deployment linstor-controller",
+                "Deployment linstor-scheduler-extender",
+            ],
+        ),
+        ("agent", &["DaemonSet agent"]),
+        ("controller", &["Deployment controller"]),
+        (
+            "csi",
+            &[
+                "CSIDriver replicated.csi.storage.deckhouse.io",
+                "DaemonSet csi-node",
+                "Deployment csi-controller",
+            ],
+        ),
+        (
+            "migrationJob",
+            &[
+                "ClusterRole d8:sds-replicated-volume:control-plane-migrator",
+                "ClusterRoleBinding d8:sds-replicated-volume:control-plane-migrator",
+                "Job control-plane-migrator",
+                "Role control-plane-migrator",
+                "RoleBinding control-plane-migrator",
+                "ServiceAccount control-plane-migrator",
+            ],
+        ),
+    ];
+    let always = "Namespace d8-sds-replicated-volume";
+    assert_eq!(
+        forced_render(&[]).to_golden(),
+        format!("{always}\n"),
+        "with nothing planned only the namespace renders"
+    );
+    for (component, objects) in own {
+        let mut expected: Vec<&str> = objects.to_vec();
+        expected.push(always);
+        expected.sort_unstable();
+        let expected: String = expected.iter().map(|line| format!("{line}\n")).collect();
+        assert_eq!(
+            forced_render(&[component]).to_golden(),
+            expected,
+            "{component} alone"
+        );
+    }
+}
+
+#[test]
+fn chart_lints_strictly_with_every_component_rendered() {
+    let schema = openapi::values_schema();
+    let (mut values, _) = case_values(&schema, true, "not_started");
+    for component in ["linstor", "agent", "controller", "csi", "migrationJob"] {
+        values["sdsReplicatedVolume"]["internal"]["renderPlan"][component] =
+            json!({"rendered": true, "reason": "lint every template"});
+    }
+    helm::lint(&values).unwrap_or_else(|report| panic!("helm lint --strict failed:\n{report}"));
+}
+
+/// `.helmignore` keeps the Rust workspace out of the chart: only these top-level entries ship.
+#[test]
+fn chart_package_holds_only_the_chart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let packaged = std::process::Command::new(helm::binary())
+        .arg("package")
+        .arg(repo_root())
+        .arg("--destination")
+        .arg(dir.path())
+        .output()
+        .expect("running helm package");
+    assert!(
+        packaged.status.success(),
+        "{}",
+        String::from_utf8_lossy(&packaged.stderr)
+    );
+    let archive = std::fs::read_dir(dir.path())
+        .expect("package dir")
+        .next()
+        .expect("a chart archive");
+    let listed = std::process::Command::new("tar")
+        .arg("-tzf")
+        .arg(archive.expect("archive entry").path())
+        .output()
+        .expect("running tar");
+    assert!(
+        listed.status.success(),
+        "tar: {}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let listing = String::from_utf8_lossy(&listed.stdout);
+    let top: BTreeSet<&str> = listing
+        .lines()
+        .filter_map(|path| path.strip_prefix("sds-replicated-volume/"))
+        .map(|path| path.split('/').next().unwrap_or(path))
+        .collect();
+    let allowed = BTreeSet::from([".helmignore", "Chart.yaml", "openapi", "templates"]);
+    assert_eq!(top, allowed, "add the extra entries to .helmignore");
+}
+
+#[test]
 fn openapi_default_plan_is_the_legacy_plan() {
     let schema = openapi::values_schema();
     let (values, _) = case_values(&schema, false, "not_started");
     openapi::validate(&schema, &values["sdsReplicatedVolume"]).expect("defaults fit the schema");
     let render = helm::template(&values).expect("helm renders the defaults");
-    let legacy = read(&golden_root().join("false-not_started.txt"));
-    assert_eq!(render.to_golden(), legacy, "the default plan must render what the legacy plan renders");
+    let hooks = hook::seed();
+    let index = hook::render_index(&hooks);
+    let legacy = render_case(&hooks, index, &schema, false, "not_started").expect("legacy plan");
+    assert_eq!(
+        render, legacy,
+        "the default plan must render what the legacy plan renders"
+    );
 }
 
 #[test]
@@ -568,5 +841,8 @@ fn schema_rejects_a_malformed_plan() {
     assert!(err.contains("/internal/renderPlan/csi"), "{err}");
     let mut module = values["sdsReplicatedVolume"].clone();
     module["internal"]["renderPlann"] = json!({});
-    assert!(openapi::validate(&schema, &module).is_err(), "unknown keys must fail as in Deckhouse");
+    assert!(
+        openapi::validate(&schema, &module).is_err(),
+        "unknown keys must fail as in Deckhouse"
+    );
 }

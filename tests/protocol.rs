@@ -1,1 +1,178 @@
-//! (in progress)
+//! Deckhouse's view of the binary: discovery with an empty environment, `hook config`
+//! against the config schemas, the shell protocol, errors, and the component cache.
+
+mod common;
+
+use common::{HOST, assert_valid, host};
+use serde_json::{Value, json};
+use std::path::Path;
+
+/// A `hooks/` folder as `cargo xtask dist` lays it out: the binary with `wasm-guests/` beside it.
+fn dist_layout() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (tmp, guests) = common::hooks_copy();
+    let exe = tmp.path().join("wasm-hooks");
+    std::fs::copy(HOST, &exe).unwrap();
+    (tmp, guests)
+}
+
+#[test]
+fn hook_list_works_with_an_empty_environment_from_beside_the_binary() {
+    let (tmp, _) = dist_layout();
+    let out = std::process::Command::new(tmp.path().join("wasm-hooks")).env_clear().args(["hook", "list"]).current_dir("/").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout, "Found 2 items:\n0 - control-plane-migration-state-sync\n1 - control-plane-migration-render-plan\n");
+    // Deckhouse's discovery regex.
+    assert!(stdout.starts_with("Found 2 items"));
+}
+
+#[test]
+fn hook_config_is_valid_batch_config_and_only_config_on_stdout() {
+    let dir = guest_artifacts::hooks_dir();
+    let (code, stdout, stderr) = host(&["--hooks-dir", dir.to_str().unwrap(), "hook", "config"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let config: Value = serde_json::from_str(&stdout).expect("stdout is exactly one JSON document");
+    assert_valid("batch-config-v1.json", &config);
+    let hooks = config["hooks"].as_array().unwrap();
+    assert_eq!(hooks[0]["metadata"]["name"], "control-plane-migration-state-sync");
+    assert_eq!(hooks[0]["beforeHelm"], 5);
+    assert_eq!(hooks[1]["beforeHelm"], 10, "the render plan runs after the state sync");
+    let cm = &hooks[0]["kubernetes"][0];
+    assert_eq!(cm["kind"], "ConfigMap");
+    assert_eq!(cm["namespace"], json!({"nameSelector": {"matchNames": ["d8-sds-replicated-volume"]}}));
+}
+
+#[test]
+fn shell_protocol_config_for_a_single_hook_install_is_valid_v1() {
+    let (_tmp, dir) = common::hooks_copy();
+    let grants = std::fs::read_to_string(dir.join("grants.yaml")).unwrap();
+    let single: String = grants.split("\n  - name: control-plane-migration-render-plan").next().unwrap().to_owned();
+    std::fs::write(dir.join("grants.yaml"), single).unwrap();
+    let (code, stdout, stderr) = host(&["--hooks-dir", dir.to_str().unwrap(), "--config"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let config: Value = serde_json::from_str(&stdout).unwrap();
+    assert_valid("shell-config-v1.json", &config);
+    assert_eq!(config["kubernetes"][0]["executeHookOnEvent"], json!(["Added", "Modified", "Deleted"]));
+}
+
+#[test]
+fn shell_protocol_refuses_an_install_with_several_hooks() {
+    let dir = guest_artifacts::hooks_dir();
+    let (code, stdout, stderr) = host(&["--hooks-dir", dir.to_str().unwrap(), "--config"], &[]);
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("the shell protocol runs exactly one hook"), "{stderr}");
+}
+
+#[test]
+fn every_binding_context_form_is_accepted() {
+    let dir = guest_artifacts::hooks_dir();
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "control-plane-migration", "namespace": "d8-sds-replicated-volume"}, "data": {"state": "stage1_started"}});
+    let snapshots = json!({"control-plane-migration": [{"object": cm}], "module-namespace": [], "linstor-controller": [], "linstor-database": []});
+    let forms = [
+        json!([{"binding": "onStartup"}, {"binding": "beforeHelm", "snapshots": snapshots}]),
+        json!([{"binding": "control-plane-migration", "type": "Synchronization", "objects": [{"object": cm}]},
+               {"binding": "module-namespace", "type": "Synchronization", "objects": []},
+               {"binding": "linstor-controller", "type": "Synchronization", "objects": []},
+               {"binding": "linstor-database", "type": "Synchronization", "objects": []}]),
+        json!([{"binding": "control-plane-migration", "type": "Group", "groupName": "main", "snapshots": snapshots}]),
+        json!([{"binding": "control-plane-migration", "type": "Event", "watchEvent": "Added", "object": {"kind": "x"}},
+               {"binding": "control-plane-migration", "type": "Group", "groupName": "main", "snapshots": snapshots}]),
+        json!([{"binding": "every-hour", "type": "Schedule"}, {"binding": "beforeHelm", "snapshots": snapshots}]),
+    ];
+    let values = json!({"global": {}, "sdsReplicatedVolume": {"newControlPlane": true, "internal": {"controlPlaneMigration": "not_started"}}});
+    for form in forms {
+        let run = common::hook_run(&dir, 0, &form.to_string(), &values, &json!({}));
+        assert_eq!(run.code, 0, "{form}\n{}", run.stderr);
+        assert!(run.values_ops().contains(&json!({"op": "add", "path": "/sdsReplicatedVolume/internal/controlPlaneMigration", "value": "stage1_started"})), "{form}\n{}", run.values_patch);
+    }
+}
+
+#[test]
+fn bad_input_names_what_and_where_and_writes_nothing() {
+    let dir = guest_artifacts::hooks_dir();
+    let values = json!({"sdsReplicatedVolume": {}});
+    let run = common::hook_run(&dir, 0, "{not json", &values, &json!({}));
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("cannot read binding context from") && run.stderr.contains("bc.json"), "{}", run.stderr);
+    assert!(run.wrote_nothing());
+    let run = common::hook_run(&dir, 0, r#"[{"binding":"beforeHelm","snapshots":{}},{"type":"Event"}]"#, &values, &json!({}));
+    assert!(run.stderr.contains("element 1"), "{}", run.stderr);
+    let (code, _, stderr) = host(&["--hooks-dir", dir.to_str().unwrap(), "hook", "run", "7"], &[]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no hook number 7: `hook list` shows 2 hooks"), "{stderr}");
+    let (code, _, stderr) = host(&["--hooks-dir", dir.to_str().unwrap(), "hook", "run", "0"], &[]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("BINDING_CONTEXT_PATH is not set"), "{stderr}");
+    let (code, _, stderr) = host(&["--hooks-dir", "/nonexistent", "hook", "list"], &[]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("cannot read the grants manifest /nonexistent/grants.yaml"), "{stderr}");
+}
+
+#[test]
+fn hook_ready_and_check_answer_sanely() {
+    let dir = guest_artifacts::hooks_dir();
+    let d = dir.to_str().unwrap();
+    assert_eq!(host(&["--hooks-dir", d, "hook", "ready"], &[]).0, 0);
+    let tmp = tempfile::tempdir().unwrap();
+    let settings = tmp.path().join("settings.json");
+    std::fs::write(&settings, r#"{"newControlPlane": true}"#).unwrap();
+    assert_eq!(host(&["--hooks-dir", d, "hook", "check"], &[("SETTINGS_PATH", settings.to_str().unwrap())]).0, 0);
+    std::fs::write(&settings, "[1]").unwrap();
+    let (code, _, stderr) = host(&["--hooks-dir", d, "hook", "check"], &[("SETTINGS_PATH", settings.to_str().unwrap())]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains(r#""valid":false"#), "{stderr}");
+}
+
+fn cache_entries(cache: &Path, ext: &str) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(cache).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == ext)).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn precompile_fills_the_cache_and_bad_entries_are_rebuilt() {
+    let (_tmp, dir) = common::hooks_copy();
+    let d = dir.to_str().unwrap();
+    let (code, _, stderr) = host(&["--hooks-dir", d, "precompile"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let cache = dir.join(".cache");
+    let entries = cache_entries(&cache, "cwasm");
+    assert_eq!(entries.len(), 3, "one entry per guest of grants.yaml");
+    // Warm: nothing is compiled again.
+    let (_, _, stderr) = host(&["--hooks-dir", d, "precompile"], &[]);
+    assert_eq!(stderr.matches(r#""origin":"Cached""#).count(), 3, "{stderr}");
+    // Corrupted: detected by checksum and rebuilt.
+    let mut bytes = std::fs::read(&entries[0]).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&entries[0], bytes).unwrap();
+    // Foreign: a valid checksum over code that is not this engine's.
+    let foreign = b"not wasmtime code".to_vec();
+    std::fs::write(&entries[1], &foreign).unwrap();
+    use sha2::Digest;
+    let sum: String = sha2::Sha256::digest(&foreign).iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(entries[1].with_extension("sum"), sum).unwrap();
+    let (code, _, stderr) = host(&["--hooks-dir", d, "precompile"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("precompiled component is corrupted; rebuilding"), "{stderr}");
+    assert!(stderr.contains("precompiled component does not fit this engine; rebuilding"), "{stderr}");
+    let (_, _, stderr) = host(&["--hooks-dir", d, "precompile"], &[]);
+    assert_eq!(stderr.matches(r#""origin":"Cached""#).count(), 3, "rebuilt entries are valid again: {stderr}");
+}
+
+#[test]
+fn replacing_a_guest_component_changes_behaviour_with_the_same_host() {
+    let (_tmp, dir) = common::hooks_copy();
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "control-plane-migration", "namespace": "d8-sds-replicated-volume"}, "data": {"state": "stage3_started"}});
+    let bc = json!([{"binding": "beforeHelm", "snapshots": {"control-plane-migration": [{"object": cm}]}}]).to_string();
+    let values = json!({"sdsReplicatedVolume": {"newControlPlane": true, "internal": {"controlPlaneMigration": "stage2_started"}}});
+    let seed = common::hook_run(&dir, 0, &bc, &values, &json!({}));
+    assert_eq!(seed.code, 0, "{}", seed.stderr);
+    assert!(seed.values_ops().is_empty(), "the seed guest does not know stage3_started: {}", seed.values_patch);
+    // Same binary, same grants.yaml: only the component file changes.
+    std::fs::copy(guest_artifacts::component("nine-state-hook"), dir.join("guest_hook.wasm")).unwrap();
+    let nine = common::hook_run(&dir, 0, &bc, &values, &json!({}));
+    assert_eq!(nine.code, 0, "{}", nine.stderr);
+    assert!(nine.values_ops().contains(&json!({"op": "add", "path": "/sdsReplicatedVolume/internal/controlPlaneMigration", "value": "stage3_started"})), "{}", nine.values_patch);
+}

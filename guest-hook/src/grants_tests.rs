@@ -11,13 +11,22 @@ fn grants() -> Vec<Value> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../grants.yaml");
     let text = std::fs::read_to_string(path).expect("grants.yaml at the repository root");
     let manifest: Value = serde_yaml::from_str(&text).expect("grants.yaml is YAML");
-    let guests = manifest["guests"].as_sequence().expect("grants.yaml lists guests");
-    let guest = guests.iter().find(|g| g["name"].as_str() == Some(GUEST)).expect("the state-sync guest is listed");
+    let guests = manifest["guests"]
+        .as_sequence()
+        .expect("grants.yaml lists guests");
+    let guest = guests
+        .iter()
+        .find(|g| g["name"].as_str() == Some(GUEST))
+        .expect("the state-sync guest is listed");
     guest["grants"].as_sequence().cloned().unwrap_or_default()
 }
 
 fn allows(grant: &Value, verb: &str, target: &ObjectRef) -> bool {
-    let has = |key: &str, want: &str| grant[key].as_sequence().is_some_and(|s| s.iter().any(|v| v.as_str() == Some(want)));
+    let has = |key: &str, want: &str| {
+        grant[key]
+            .as_sequence()
+            .is_some_and(|s| s.iter().any(|v| v.as_str() == Some(want)))
+    };
     has("verbs", verb)
         && grant["apiVersion"].as_str() == Some(target.api_version)
         && grant["kind"].as_str() == Some(target.kind)
@@ -30,7 +39,11 @@ fn every_binding_may_be_read() {
     let grants = grants();
     for binding in SPEC.kubernetes {
         for verb in ["get", "list"] {
-            assert!(grants.iter().any(|g| allows(g, verb, &binding.target)), "no {verb} grant for {}", binding.target);
+            assert!(
+                grants.iter().any(|g| allows(g, verb, &binding.target)),
+                "no {verb} grant for {}",
+                binding.target
+            );
         }
     }
 }

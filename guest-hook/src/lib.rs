@@ -8,8 +8,13 @@ use guest_hook_logic::{HookEnv, HookOutput, StateTable, Table};
 use serde_json::Value;
 
 /// The seed's states, in migration order.
-pub const SEED_STATES: StateTable =
-    StateTable::new(&["not_started", "stage1_started", "stage1_completed", "stage2_started", "all_completed"]);
+pub const SEED_STATES: StateTable = StateTable::new(&[
+    "not_started",
+    "stage1_started",
+    "stage1_completed",
+    "stage2_started",
+    "all_completed",
+]);
 
 /// The seed table as a type, for the generic Wasm component.
 pub struct Seed;

@@ -50,31 +50,58 @@ fn run_with(objects: Vec<Value>, values: &Value) -> (HookOutput, MemoryEnv) {
 fn added_state(out: &HookOutput) -> Option<String> {
     assert!(out.values_patch.len() <= 1, "{:?}", out.values_patch);
     out.values_patch.first().map(|op| {
-        assert_eq!((op.op, op.path.as_str()), (ValuesOpKind::Add, "/internal/controlPlaneMigration"));
-        op.value.as_ref().and_then(Value::as_str).expect("a string state").to_owned()
+        assert_eq!(
+            (op.op, op.path.as_str()),
+            (ValuesOpKind::Add, "/internal/controlPlaneMigration")
+        );
+        op.value
+            .as_ref()
+            .and_then(Value::as_str)
+            .expect("a string state")
+            .to_owned()
     })
 }
 
 /// The `state` label of the info gauge and, if set, the rejection labels.
 fn gauges(out: &HookOutput) -> (String, Option<Vec<(String, String)>>) {
-    assert_eq!((out.metrics[0].action, out.metrics[0].group.as_deref()), (MetricAction::Expire, Some(GROUP)));
-    let info = out.metrics.iter().find(|m| m.name == STATE).expect("the info gauge");
-    let rejected = out.metrics.iter().find(|m| m.name == REJECTED).map(|m| m.labels.clone());
+    assert_eq!(
+        (out.metrics[0].action, out.metrics[0].group.as_deref()),
+        (MetricAction::Expire, Some(GROUP))
+    );
+    let info = out
+        .metrics
+        .iter()
+        .find(|m| m.name == STATE)
+        .expect("the info gauge");
+    let rejected = out
+        .metrics
+        .iter()
+        .find(|m| m.name == REJECTED)
+        .map(|m| m.labels.clone());
     (info.labels[0].1.clone(), rejected)
 }
 
 fn created_states(env: &MemoryEnv) -> Vec<String> {
-    env.created.iter().map(|c| {
-        assert!(c.if_absent, "the ConfigMap is created if absent");
-        c.object["data"]["state"].as_str().expect("a state").to_owned()
-    }).collect()
+    env.created
+        .iter()
+        .map(|c| {
+            assert!(c.if_absent, "the ConfigMap is created if absent");
+            c.object["data"]["state"]
+                .as_str()
+                .expect("a state")
+                .to_owned()
+        })
+        .collect()
 }
 
 // Rows of the seed's summary table.
 
 #[test]
 fn row_initial_new_control_plane_false_touches_nothing() {
-    let (out, env) = run_with(vec![cm("not_started"), namespace()], &values(false, Some("not_started")));
+    let (out, env) = run_with(
+        vec![cm("not_started"), namespace()],
+        &values(false, Some("not_started")),
+    );
     assert_eq!(added_state(&out), None);
     assert_eq!(gauges(&out), ("not_started".into(), None));
     assert!(env.created.is_empty());
@@ -82,15 +109,22 @@ fn row_initial_new_control_plane_false_touches_nothing() {
 
 #[test]
 fn row_fresh_install_all_completed_is_copied() {
-    let (out, _) = run_with(vec![cm("all_completed"), namespace()], &values(true, Some("not_started")));
+    let (out, _) = run_with(
+        vec![cm("all_completed"), namespace()],
+        &values(true, Some("not_started")),
+    );
     assert_eq!(added_state(&out).as_deref(), Some("all_completed"));
     assert_eq!(gauges(&out), ("all_completed".into(), None));
 }
 
 #[test]
 fn rows_of_the_migration_are_copied_in_order() {
-    let steps = [("not_started", "stage1_started"), ("stage1_started", "stage1_completed"),
-                 ("stage1_completed", "stage2_started"), ("stage2_started", "all_completed")];
+    let steps = [
+        ("not_started", "stage1_started"),
+        ("stage1_started", "stage1_completed"),
+        ("stage1_completed", "stage2_started"),
+        ("stage2_started", "all_completed"),
+    ];
     for (from, to) in steps {
         let (out, env) = run_with(vec![cm(to), namespace()], &values(true, Some(from)));
         assert_eq!(added_state(&out).as_deref(), Some(to), "{from} -> {to}");
@@ -113,7 +147,10 @@ fn state_already_in_values_writes_no_patch() {
 #[test]
 fn empty_or_absent_state_key_means_not_started() {
     for data in [json!({"state": ""}), json!({}), json!({"state": "  "})] {
-        let (out, _) = run_with(vec![configmap(data.clone())], &values(true, Some("not_started")));
+        let (out, _) = run_with(
+            vec![configmap(data.clone())],
+            &values(true, Some("not_started")),
+        );
         assert_eq!(added_state(&out), None, "{data}");
         let (out, _) = run_with(vec![configmap(data.clone())], &values(true, None));
         assert_eq!(added_state(&out).as_deref(), Some("not_started"), "{data}");
@@ -122,22 +159,35 @@ fn empty_or_absent_state_key_means_not_started() {
 
 #[test]
 fn surrounding_whitespace_is_ignored() {
-    let (out, _) = run_with(vec![cm("stage1_started\n")], &values(true, Some("not_started")));
+    let (out, _) = run_with(
+        vec![cm("stage1_started\n")],
+        &values(true, Some("not_started")),
+    );
     assert_eq!(added_state(&out).as_deref(), Some("stage1_started"));
 }
 
 #[test]
 fn forward_jumps_are_accepted() {
-    let (out, _) = run_with(vec![cm("stage2_started")], &values(true, Some("not_started")));
+    let (out, _) = run_with(
+        vec![cm("stage2_started")],
+        &values(true, Some("not_started")),
+    );
     assert_eq!(added_state(&out).as_deref(), Some("stage2_started"));
 }
 
 #[test]
 fn missing_configmap_with_linstor_crd_is_created_not_started() {
-    let (out, env) = run_with(vec![namespace(), linstor_crd()], &values(true, Some("not_started")));
+    let (out, env) = run_with(
+        vec![namespace(), linstor_crd()],
+        &values(true, Some("not_started")),
+    );
     assert_eq!(created_states(&env), ["not_started"]);
     assert_eq!(env.created[0].object["metadata"]["namespace"], NS);
-    assert_eq!(added_state(&out), None, "the values already say not_started");
+    assert_eq!(
+        added_state(&out),
+        None,
+        "the values already say not_started"
+    );
     assert!(env.logged(LogLevel::Info, "LINSTOR is installed"));
 }
 
@@ -164,7 +214,11 @@ fn missing_namespace_sets_the_value_without_creating() {
     assert!(env.logged(LogLevel::Info, "does not exist yet"));
     let (out, env) = run_with(vec![linstor_crd()], &values(true, Some("not_started")));
     assert!(env.created.is_empty());
-    assert_eq!(added_state(&out), None, "LINSTOR data means not_started, as the values already say");
+    assert_eq!(
+        added_state(&out),
+        None,
+        "LINSTOR data means not_started, as the values already say"
+    );
 }
 
 #[test]
@@ -179,16 +233,29 @@ fn terminating_namespace_is_not_written_into() {
 
 #[test]
 fn configmap_lost_mid_migration_is_recreated_with_the_kept_state() {
-    let (out, env) = run_with(vec![namespace(), linstor_crd()], &values(true, Some("stage1_completed")));
+    let (out, env) = run_with(
+        vec![namespace(), linstor_crd()],
+        &values(true, Some("stage1_completed")),
+    );
     assert_eq!(created_states(&env), ["stage1_completed"]);
     assert_eq!(added_state(&out), None);
-    let (_, env) = run_with(vec![namespace(), linstor_crd()], &values(true, Some("all_completed")));
-    assert_eq!(created_states(&env), ["all_completed"], "a finished migration is not restarted");
+    let (_, env) = run_with(
+        vec![namespace(), linstor_crd()],
+        &values(true, Some("all_completed")),
+    );
+    assert_eq!(
+        created_states(&env),
+        ["all_completed"],
+        "a finished migration is not restarted"
+    );
 }
 
 #[test]
 fn unknown_state_is_refused_and_alerted() {
-    let (out, env) = run_with(vec![cm("stage3_started")], &values(true, Some("stage1_started")));
+    let (out, env) = run_with(
+        vec![cm("stage3_started")],
+        &values(true, Some("stage1_started")),
+    );
     assert_eq!(added_state(&out), None);
     let (info, rejected) = gauges(&out);
     assert_eq!(info, "stage1_started");
@@ -201,7 +268,10 @@ fn unknown_state_is_refused_and_alerted() {
 
 #[test]
 fn backward_jump_is_refused_as_a_regression() {
-    let (out, env) = run_with(vec![cm("stage1_started")], &values(true, Some("stage2_started")));
+    let (out, env) = run_with(
+        vec![cm("stage1_started")],
+        &values(true, Some("stage2_started")),
+    );
     assert_eq!(added_state(&out), None);
     let (info, rejected) = gauges(&out);
     assert_eq!(info, "stage2_started");
@@ -213,20 +283,33 @@ fn backward_jump_is_refused_as_a_regression() {
 fn recovery_reset_to_not_started_is_accepted_mid_migration() {
     for from in ["stage1_started", "stage1_completed", "stage2_started"] {
         let (out, _) = run_with(vec![cm("not_started")], &values(true, Some(from)));
-        assert_eq!(added_state(&out).as_deref(), Some("not_started"), "reset from {from}");
+        assert_eq!(
+            added_state(&out).as_deref(),
+            Some("not_started"),
+            "reset from {from}"
+        );
     }
 }
 
 #[test]
 fn reset_out_of_all_completed_is_refused() {
-    let (out, _) = run_with(vec![cm("not_started")], &values(true, Some("all_completed")));
+    let (out, _) = run_with(
+        vec![cm("not_started")],
+        &values(true, Some("all_completed")),
+    );
     assert_eq!(added_state(&out), None);
-    assert_eq!(gauges(&out).1.expect("the rejection gauge")[2].1, "regression");
+    assert_eq!(
+        gauges(&out).1.expect("the rejection gauge")[2].1,
+        "regression"
+    );
 }
 
 #[test]
 fn unknown_current_value_is_repaired() {
-    let (out, env) = run_with(vec![cm("stage1_started")], &values(true, Some("stage3_started")));
+    let (out, env) = run_with(
+        vec![cm("stage1_started")],
+        &values(true, Some("stage3_started")),
+    );
     assert_eq!(added_state(&out).as_deref(), Some("stage1_started"));
     assert!(env.logs.iter().all(|l| l.level != LogLevel::Warn));
 }
@@ -234,9 +317,15 @@ fn unknown_current_value_is_repaired() {
 #[test]
 fn switch_off_ignores_even_a_bad_or_missing_configmap() {
     let (out, env) = run_with(vec![cm("bogus")], &values(false, Some("stage1_started")));
-    assert_eq!((added_state(&out), gauges(&out)), (None, ("stage1_started".into(), None)));
+    assert_eq!(
+        (added_state(&out), gauges(&out)),
+        (None, ("stage1_started".into(), None))
+    );
     let (out, env2) = run_with(vec![namespace()], &values(false, None));
-    assert_eq!((added_state(&out), gauges(&out)), (None, ("not_started".into(), None)));
+    assert_eq!(
+        (added_state(&out), gauges(&out)),
+        (None, ("not_started".into(), None))
+    );
     assert!(env.created.is_empty() && env2.created.is_empty());
 }
 
@@ -252,7 +341,10 @@ struct Unreadable;
 
 impl HookEnv for Unreadable {
     fn get(&mut self, target: &ObjectRef) -> Result<Value, KubeError> {
-        Err(KubeError::Unavailable(format!("no snapshot of {}", target.kind)))
+        Err(KubeError::Unavailable(format!(
+            "no snapshot of {}",
+            target.kind
+        )))
     }
     fn create(&mut self, _: Value, _: bool) -> Result<Value, KubeError> {
         Err(KubeError::Forbidden("create".into()))
@@ -263,6 +355,9 @@ impl HookEnv for Unreadable {
 #[test]
 fn unreadable_objects_fail_the_run_with_a_pointer_to_bindings() {
     let err = run(&mut Unreadable, &values(true, None)).unwrap_err();
-    assert!(err.contains("ConfigMap d8-sds-replicated-volume/control-plane-migration"), "{err}");
+    assert!(
+        err.contains("ConfigMap d8-sds-replicated-volume/control-plane-migration"),
+        "{err}"
+    );
     assert!(err.contains("bindings"), "{err}");
 }

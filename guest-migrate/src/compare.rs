@@ -23,7 +23,9 @@ fn walk(path: &str, expected: &Value, actual: Option<&Value>, out: &mut Vec<Stri
                 walk(&format!("{path}.{key}"), want, actual.get(key), out);
             }
         }
-        _ if !same(path, expected, actual) => out.push(format!("{path} is {actual}, expected {expected}")),
+        _ if !same(path, expected, actual) => {
+            out.push(format!("{path} is {actual}, expected {expected}"))
+        }
         _ => {}
     }
 }
@@ -34,9 +36,10 @@ fn same(path: &str, expected: &Value, actual: &Value) -> bool {
         return matches!((value_bytes(expected), value_bytes(actual)), (Ok(a), Ok(b)) if a == b);
     }
     match (expected, actual) {
-        (Value::Object(want), Value::Object(have)) => {
-            want.iter().all(|(k, v)| have.get(k).is_some_and(|h| same(&format!("{path}.{k}"), v, h)))
-        }
+        (Value::Object(want), Value::Object(have)) => want.iter().all(|(k, v)| {
+            have.get(k)
+                .is_some_and(|h| same(&format!("{path}.{k}"), v, h))
+        }),
         (Value::Array(want), Value::Array(have)) => same_items(path, want, have),
         _ => expected == actual,
     }
@@ -48,7 +51,10 @@ fn same_items(path: &str, want: &[Value], have: &[Value]) -> bool {
     }
     let mut used = vec![false; have.len()];
     want.iter().all(|w| {
-        let found = have.iter().enumerate().find(|(i, h)| !used[*i] && same(path, w, h));
+        let found = have
+            .iter()
+            .enumerate()
+            .find(|(i, h)| !used[*i] && same(path, w, h));
         found.map(|(i, _)| used[i] = true).is_some()
     })
 }
@@ -61,14 +67,20 @@ mod tests {
     #[test]
     fn extra_actual_fields_and_list_order_do_not_matter() {
         let want = json!({"type": "LVM", "lvmVolumeGroups": [{"name": "a"}, {"name": "b"}]});
-        let have = json!({"type": "LVM", "lvmVolumeGroups": [{"name": "b"}, {"name": "a"}], "zones": []});
+        let have =
+            json!({"type": "LVM", "lvmVolumeGroups": [{"name": "b"}, {"name": "a"}], "zones": []});
         assert!(differences(&want, &have).is_empty());
     }
 
     #[test]
     fn sizes_compare_as_quantities() {
-        assert!(differences(&json!({"size": "5Gi"}), &json!({"size": 5_368_709_120u64})).is_empty());
-        assert_eq!(differences(&json!({"size": "5Gi"}), &json!({"size": "4Gi"})).len(), 1);
+        assert!(
+            differences(&json!({"size": "5Gi"}), &json!({"size": 5_368_709_120u64})).is_empty()
+        );
+        assert_eq!(
+            differences(&json!({"size": "5Gi"}), &json!({"size": "4Gi"})).len(),
+            1
+        );
     }
 
     #[test]
@@ -76,6 +88,12 @@ mod tests {
         let want = json!({"type": "Diskful", "nodeName": "n1", "lvmVolumeGroupName": "vg"});
         let have = json!({"type": "Access", "nodeName": "n1"});
         let found = differences(&want, &have);
-        assert_eq!(found, ["spec.lvmVolumeGroupName is missing, expected \"vg\"", "spec.type is \"Access\", expected \"Diskful\""]);
+        assert_eq!(
+            found,
+            [
+                "spec.lvmVolumeGroupName is missing, expected \"vg\"",
+                "spec.type is \"Access\", expected \"Diskful\""
+            ]
+        );
     }
 }

@@ -41,14 +41,23 @@ impl Cluster for Imports {
             namespace: query.namespace.clone(),
             label_selector: query.label_selector.clone(),
         };
-        kubernetes::list(&query).map_err(from_wit)?.into_iter().map(parse).collect()
+        kubernetes::list(&query)
+            .map_err(from_wit)?
+            .into_iter()
+            .map(parse)
+            .collect()
     }
 
     fn create(&mut self, object: &Value, if_absent: bool) -> Result<Value, KubeError> {
         parse(kubernetes::create(&object.to_string(), if_absent).map_err(from_wit)?)
     }
 
-    fn patch(&mut self, object: &ObjRef, kind: PatchKind, patch: &Value) -> Result<Value, KubeError> {
+    fn patch(
+        &mut self,
+        object: &ObjRef,
+        kind: PatchKind,
+        patch: &Value,
+    ) -> Result<Value, KubeError> {
         let kind = match kind {
             PatchKind::Merge => wit::PatchKind::Merge,
             PatchKind::Json => wit::PatchKind::Json,
@@ -69,7 +78,10 @@ impl Log for Imports {
             Level::Warn => wit::LogLevel::Warn,
             Level::Error => wit::LogLevel::Error,
         };
-        let fields: Vec<(String, String)> = fields.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+        let fields: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
         wit_log::emit(level, message, &fields);
     }
 }
@@ -95,5 +107,6 @@ fn from_wit(error: wit::KubeError) -> KubeError {
 
 /// The host returns JSON text; anything else is the host's bug, reported as invalid.
 fn parse(text: String) -> Result<Value, KubeError> {
-    serde_json::from_str(&text).map_err(|e| KubeError::Invalid(format!("host returned an object that is not JSON: {e}")))
+    serde_json::from_str(&text)
+        .map_err(|e| KubeError::Invalid(format!("host returned an object that is not JSON: {e}")))
 }

@@ -27,7 +27,10 @@ pub trait During<T> {
 
 impl<T> During<T> for Result<T, KubeError> {
     fn during(self, what: impl FnOnce() -> String) -> Result<T, Error> {
-        self.map_err(|source| Error::Api { during: what(), source })
+        self.map_err(|source| Error::Api {
+            during: what(),
+            source,
+        })
     }
 }
 

@@ -21,6 +21,8 @@ pub struct VolumeGroup {
 pub struct Inventory {
     /// PV name -> capacity text (as written in the PV).
     pub capacities: BTreeMap<String, Value>,
+    /// PVs of the replicated CSI driver, which should all have LINSTOR data.
+    pub csi_volumes: BTreeSet<String>,
     /// PV name -> nodes it is attached to.
     pub attachments: BTreeMap<String, BTreeSet<String>>,
     pub volume_groups: Vec<VolumeGroup>,
@@ -38,32 +40,58 @@ impl Inventory {
     pub fn from_objects(pvs: &[Value], vas: &[Value], lvgs: &[Value]) -> Self {
         let capacities = pvs
             .iter()
-            .filter_map(|pv| Some((name_of(pv).to_owned(), pv.pointer("/spec/capacity/storage")?.clone())))
+            .filter_map(|pv| {
+                Some((
+                    name_of(pv).to_owned(),
+                    pv.pointer("/spec/capacity/storage")?.clone(),
+                ))
+            })
+            .collect();
+        let csi_volumes = pvs
+            .iter()
+            .filter(|pv| str_at(pv, "/spec/csi/driver") == Some(CSI_DRIVER))
+            .map(|pv| name_of(pv).to_owned())
             .collect();
         let mut attachments: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for va in vas.iter().filter(|va| is_live_attachment(va)) {
-            let (Some(pv), Some(node)) = (str_at(va, "/spec/source/persistentVolumeName"), str_at(va, "/spec/nodeName")) else {
+            let (Some(pv), Some(node)) = (
+                str_at(va, "/spec/source/persistentVolumeName"),
+                str_at(va, "/spec/nodeName"),
+            ) else {
                 continue;
             };
-            attachments.entry(pv.to_owned()).or_default().insert(node.to_owned());
+            attachments
+                .entry(pv.to_owned())
+                .or_default()
+                .insert(node.to_owned());
         }
         let volume_groups = lvgs.iter().filter_map(volume_group).collect();
-        Self { capacities, attachments, volume_groups }
+        Self {
+            capacities,
+            csi_volumes,
+            attachments,
+            volume_groups,
+        }
     }
 
     /// The LVMVolumeGroup object on `node` whose VG on the node is `vg`.
     pub fn volume_group(&self, node: &str, vg: &str) -> Option<&VolumeGroup> {
-        self.volume_groups.iter().find(|g| g.node == node && g.vg == vg)
+        self.volume_groups
+            .iter()
+            .find(|g| g.node == node && g.vg == vg)
     }
 }
 
 fn list(cluster: &mut dyn Cluster, api_version: &str, kind: &str) -> Result<Vec<Value>, Error> {
-    cluster.list(&ListQuery::all(api_version, kind)).during(|| format!("listing {kind}"))
+    cluster
+        .list(&ListQuery::all(api_version, kind))
+        .during(|| format!("listing {kind}"))
 }
 
 /// An attachment of our CSI driver that is not being torn down.
 fn is_live_attachment(va: &Value) -> bool {
-    str_at(va, "/spec/attacher") == Some(CSI_DRIVER) && va.pointer("/metadata/deletionTimestamp").is_none()
+    str_at(va, "/spec/attacher") == Some(CSI_DRIVER)
+        && va.pointer("/metadata/deletionTimestamp").is_none()
 }
 
 fn volume_group(lvg: &Value) -> Option<VolumeGroup> {

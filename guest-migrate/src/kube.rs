@@ -61,7 +61,12 @@ pub trait Cluster {
     fn list(&mut self, query: &ListQuery) -> Result<Vec<Value>, KubeError>;
     /// With `if_absent`, an existing object is returned instead of a conflict.
     fn create(&mut self, object: &Value, if_absent: bool) -> Result<Value, KubeError>;
-    fn patch(&mut self, object: &ObjRef, kind: PatchKind, patch: &Value) -> Result<Value, KubeError>;
+    fn patch(
+        &mut self,
+        object: &ObjRef,
+        kind: PatchKind,
+        patch: &Value,
+    ) -> Result<Value, KubeError>;
     fn delete(&mut self, object: &ObjRef) -> Result<(), KubeError>;
 }
 
@@ -78,7 +83,12 @@ impl ObjRef {
 
     /// A cluster-scoped object.
     pub fn cluster(api_version: &str, kind: &str, name: &str) -> Self {
-        Self { api_version: api_version.into(), kind: kind.into(), namespace: None, name: name.into() }
+        Self {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            namespace: None,
+            name: name.into(),
+        }
     }
 }
 
@@ -94,17 +104,28 @@ impl std::fmt::Display for ObjRef {
 impl ListQuery {
     /// Every object of a cluster-scoped kind (or of all namespaces).
     pub fn all(api_version: &str, kind: &str) -> Self {
-        Self { api_version: api_version.into(), kind: kind.into(), namespace: None, label_selector: None }
+        Self {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            namespace: None,
+            label_selector: None,
+        }
     }
 }
 
 /// `metadata.name` of an object, or "" when it has none.
 pub fn name_of(object: &Value) -> &str {
-    object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("")
+    object
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 /// Gets an object; a missing one is `None` rather than an error.
-pub fn get_optional(cluster: &mut dyn Cluster, object: &ObjRef) -> Result<Option<Value>, KubeError> {
+pub fn get_optional(
+    cluster: &mut dyn Cluster,
+    object: &ObjRef,
+) -> Result<Option<Value>, KubeError> {
     match cluster.get(object) {
         Ok(value) => Ok(Some(value)),
         Err(KubeError::NotFound(_)) => Ok(None),

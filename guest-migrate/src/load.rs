@@ -18,7 +18,9 @@ pub type Existing = BTreeMap<(String, String), Value>;
 
 /// The plan, or `None` when the cluster has no LINSTOR database.
 pub fn plan(cluster: &mut dyn Cluster, log: &mut dyn Log) -> Result<Option<Plan>, Error> {
-    let Some(linstor) = linstor::read(cluster, log)? else { return Ok(None) };
+    let Some(linstor) = linstor::read(cluster, log)? else {
+        return Ok(None);
+    };
     let inventory = Inventory::read(cluster)?;
     let plan = plan::plan(&linstor, &inventory)?;
     for warning in &plan.warnings {
@@ -28,7 +30,11 @@ pub fn plan(cluster: &mut dyn Cluster, log: &mut dyn Log) -> Result<Option<Plan>
     log.emit(
         Level::Info,
         "planned the new control-plane objects",
-        &[("pools", plan.pools.len().to_string()), ("volumes", plan.volumes.len().to_string()), ("objects", total.to_string())],
+        &[
+            ("pools", plan.pools.len().to_string()),
+            ("volumes", plan.volumes.len().to_string()),
+            ("objects", total.to_string()),
+        ],
     );
     Ok(Some(plan))
 }
@@ -37,7 +43,9 @@ pub fn plan(cluster: &mut dyn Cluster, log: &mut dyn Log) -> Result<Option<Plan>
 pub fn existing(cluster: &mut dyn Cluster) -> Result<Existing, Error> {
     let mut existing = Existing::new();
     for kind in CREATED_KINDS {
-        let objects = cluster.list(&ListQuery::all(STORAGE_V1ALPHA1, kind)).during(|| format!("listing {kind}"))?;
+        let objects = cluster
+            .list(&ListQuery::all(STORAGE_V1ALPHA1, kind))
+            .during(|| format!("listing {kind}"))?;
         for object in objects {
             existing.insert((kind.to_owned(), name_of(&object).to_owned()), object);
         }

@@ -36,25 +36,53 @@ pub fn step(cluster: &mut dyn Cluster, log: &mut dyn Log) -> Result<Step, String
         match advance(cluster, log, &mut summary) {
             Ok(Next::Continue) => {}
             Ok(Next::Stop(step)) => return Ok(step),
-            Err(Error::Api { during, source: KubeError::Unavailable(msg) }) => {
-                log.emit(Level::Warn, "Kubernetes API unavailable; retrying", &[("during", during.clone()), ("error", msg.clone())]);
-                return Ok(Step::Wait(POLL_MS, format!("Kubernetes API unavailable while {during}: {msg}")));
+            Err(Error::Api {
+                during,
+                source: KubeError::Unavailable(msg),
+            }) => {
+                log.emit(
+                    Level::Warn,
+                    "Kubernetes API unavailable; retrying",
+                    &[("during", during.clone()), ("error", msg.clone())],
+                );
+                return Ok(Step::Wait(
+                    POLL_MS,
+                    format!("Kubernetes API unavailable while {during}: {msg}"),
+                ));
             }
             Err(error) => {
                 let text = error.to_string();
-                log.emit(Level::Error, "migration step failed", &[("error", text.clone())]);
+                log.emit(
+                    Level::Error,
+                    "migration step failed",
+                    &[("error", text.clone())],
+                );
                 return Err(text);
             }
         }
     }
-    Ok(Step::Wait(0, "state advanced several times in one step; continuing".into()))
+    Ok(Step::Wait(
+        0,
+        "state advanced several times in one step; continuing".into(),
+    ))
 }
 
-fn advance(cluster: &mut dyn Cluster, log: &mut dyn Log, summary: &mut Vec<String>) -> Result<Next, Error> {
+fn advance(
+    cluster: &mut dyn Cluster,
+    log: &mut dyn Log,
+    summary: &mut Vec<String>,
+) -> Result<Next, Error> {
     let state = match state::read(cluster) {
         Ok(state) => state,
-        Err(StateError::Kube(source)) => return Err(Error::Api { during: "reading the migration state".into(), source }),
-        Err(StateError::Unusable(text) | StateError::Conflict(text)) => return Err(Error::Data(text)),
+        Err(StateError::Kube(source)) => {
+            return Err(Error::Api {
+                during: "reading the migration state".into(),
+                source,
+            });
+        }
+        Err(StateError::Unusable(text) | StateError::Conflict(text)) => {
+            return Err(Error::Data(text));
+        }
     };
     match state.value.as_str() {
         NOT_STARTED => transition(cluster, log, &state, STAGE1_STARTED),
@@ -64,8 +92,13 @@ fn advance(cluster: &mut dyn Cluster, log: &mut dyn Log, summary: &mut Vec<Strin
             summary.push(pass2::run(cluster, log)?);
             transition(cluster, log, &state, ALL_COMPLETED)
         }
-        ALL_COMPLETED if summary.is_empty() => Ok(Next::Stop(Step::Done("nothing to do: migration state is all_completed".into()))),
-        ALL_COMPLETED => Ok(Next::Stop(Step::Done(format!("migration completed. {}", summary.join(". "))))),
+        ALL_COMPLETED if summary.is_empty() => Ok(Next::Stop(Step::Done(
+            "nothing to do: migration state is all_completed".into(),
+        ))),
+        ALL_COMPLETED => Ok(Next::Stop(Step::Done(format!(
+            "migration completed. {}",
+            summary.join(". ")
+        )))),
         unknown => Err(Error::Data(format!(
             "unknown migration state {unknown:?} in ConfigMap d8-sds-replicated-volume/control-plane-migration; \
              this migrator knows {NOT_STARTED}, {STAGE1_STARTED}, {STAGE1_COMPLETED}, {STAGE2_STARTED} and \
@@ -75,35 +108,75 @@ fn advance(cluster: &mut dyn Cluster, log: &mut dyn Log, summary: &mut Vec<Strin
 }
 
 /// Waits for LINSTOR to stop, then runs Pass 1.
-fn stage1(cluster: &mut dyn Cluster, log: &mut dyn Log, state: &State, summary: &mut Vec<String>) -> Result<Next, Error> {
+fn stage1(
+    cluster: &mut dyn Cluster,
+    log: &mut dyn Log,
+    state: &State,
+    summary: &mut Vec<String>,
+) -> Result<Next, Error> {
     let running = workloads::linstor_still_running(cluster)?;
     if !running.is_empty() {
-        return Ok(Next::Stop(Step::Wait(POLL_MS, format!("waiting for LINSTOR to stop: {} still present", running.join(", ")))));
+        return Ok(Next::Stop(Step::Wait(
+            POLL_MS,
+            format!(
+                "waiting for LINSTOR to stop: {} still present",
+                running.join(", ")
+            ),
+        )));
     }
     summary.push(pass1::run(cluster, log)?);
     transition(cluster, log, state, STAGE1_COMPLETED)
 }
 
-fn await_new_control_plane(cluster: &mut dyn Cluster, log: &mut dyn Log, state: &State) -> Result<Next, Error> {
+fn await_new_control_plane(
+    cluster: &mut dyn Cluster,
+    log: &mut dyn Log,
+    state: &State,
+) -> Result<Next, Error> {
     let waiting = workloads::new_control_plane_not_ready(cluster)?;
     if !waiting.is_empty() {
-        return Ok(Next::Stop(Step::Wait(POLL_MS, format!("waiting for the new control plane: {}", waiting.join("; ")))));
+        return Ok(Next::Stop(Step::Wait(
+            POLL_MS,
+            format!("waiting for the new control plane: {}", waiting.join("; ")),
+        )));
     }
     transition(cluster, log, state, STAGE2_STARTED)
 }
 
 /// Writes the next state; a concurrent change makes the step wait and re-decide.
-fn transition(cluster: &mut dyn Cluster, log: &mut dyn Log, from: &State, to: &str) -> Result<Next, Error> {
+fn transition(
+    cluster: &mut dyn Cluster,
+    log: &mut dyn Log,
+    from: &State,
+    to: &str,
+) -> Result<Next, Error> {
     match state::write(cluster, from, to) {
         Ok(()) => {
-            log.emit(Level::Info, "migration state changed", &[("from", from.value.clone()), ("to", to.to_owned())]);
+            log.emit(
+                Level::Info,
+                "migration state changed",
+                &[("from", from.value.clone()), ("to", to.to_owned())],
+            );
             Ok(Next::Continue)
         }
         Err(StateError::Conflict(msg)) => {
-            log.emit(Level::Warn, "migration state changed concurrently; re-reading", &[("error", msg)]);
-            Ok(Next::Stop(Step::Wait(CONFLICT_MS, format!("ConfigMap changed while moving {} -> {to}; re-reading", from.value))))
+            log.emit(
+                Level::Warn,
+                "migration state changed concurrently; re-reading",
+                &[("error", msg)],
+            );
+            Ok(Next::Stop(Step::Wait(
+                CONFLICT_MS,
+                format!(
+                    "ConfigMap changed while moving {} -> {to}; re-reading",
+                    from.value
+                ),
+            )))
         }
-        Err(StateError::Kube(source)) => Err(Error::Api { during: format!("setting migration state {to}"), source }),
+        Err(StateError::Kube(source)) => Err(Error::Api {
+            during: format!("setting migration state {to}"),
+            source,
+        }),
         Err(StateError::Unusable(text)) => Err(Error::Data(text)),
     }
 }

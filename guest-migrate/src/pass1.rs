@@ -28,17 +28,29 @@ pub fn run(cluster: &mut dyn Cluster, log: &mut dyn Log) -> Result<String, Error
                 present += 1;
                 continue;
             }
-            cluster.create(object, true).during(|| format!("Pass 1: creating {} {}", kind_of(object), name_of(object)))?;
+            cluster
+                .create(object, true)
+                .during(|| format!("Pass 1: creating {} {}", kind_of(object), name_of(object)))?;
             *created.entry(kind_of(object).to_owned()).or_default() += 1;
         }
         if done > 0 && done % PROGRESS_EVERY == 0 {
-            log.emit(Level::Info, "Pass 1 progress", &[("volumes", format!("{done}/{}", plan.volumes.len()))]);
+            log.emit(
+                Level::Info,
+                "Pass 1 progress",
+                &[("volumes", format!("{done}/{}", plan.volumes.len()))],
+            );
         }
     }
-    let mut fields: Vec<(&str, String)> = created.iter().map(|(k, n)| (k.as_str(), n.to_string())).collect();
+    let mut fields: Vec<(&str, String)> = created
+        .iter()
+        .map(|(k, n)| (k.as_str(), n.to_string()))
+        .collect();
     fields.push(("alreadyPresent", present.to_string()));
     fields.push(("volumes", plan.volumes.len().to_string()));
     log.emit(Level::Info, "Pass 1 done", &fields);
     let total: usize = created.values().sum();
-    Ok(format!("Pass 1: {} volumes, {total} objects created, {present} already present", plan.volumes.len()))
+    Ok(format!(
+        "Pass 1: {} volumes, {total} objects created, {present} already present",
+        plan.volumes.len()
+    ))
 }

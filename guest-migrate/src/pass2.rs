@@ -18,10 +18,21 @@ pub fn run(cluster: &mut dyn Cluster, log: &mut dyn Log) -> Result<String, Error
     };
     let existing = load::existing(cluster)?;
     verify(&plan, &existing)?;
-    log.emit(Level::Info, "Pass 2 verified", &[("objects", plan.objects().count().to_string())]);
+    log.emit(
+        Level::Info,
+        "Pass 2 verified",
+        &[("objects", plan.objects().count().to_string())],
+    );
     let cleared = clear_maintenance(cluster, &plan, &existing)?;
-    log.emit(Level::Info, "Pass 2 lifted DRBD maintenance", &[("drbdResources", cleared.to_string())]);
-    Ok(format!("Pass 2: {} volumes verified, maintenance lifted on {cleared} DRBDResources", plan.volumes.len()))
+    log.emit(
+        Level::Info,
+        "Pass 2 lifted DRBD maintenance",
+        &[("drbdResources", cleared.to_string())],
+    );
+    Ok(format!(
+        "Pass 2: {} volumes verified, maintenance lifted on {cleared} DRBDResources",
+        plan.volumes.len()
+    ))
 }
 
 /// Fails naming every object that is missing or differs.
@@ -60,16 +71,24 @@ fn compared_spec(object: &Value) -> Value {
 }
 
 /// Clears `spec.maintenance` on the migration's DRBDResources that still have it.
-fn clear_maintenance(cluster: &mut dyn Cluster, plan: &Plan, existing: &Existing) -> Result<usize, Error> {
+fn clear_maintenance(
+    cluster: &mut dyn Cluster,
+    plan: &Plan,
+    existing: &Existing,
+) -> Result<usize, Error> {
     let patch = json!({ "spec": { "maintenance": null } });
     let mut cleared = 0;
     for object in plan.objects().filter(|o| kind_of(o) == DRBDR) {
-        let in_maintenance = existing.get(&load::key(object)).is_some_and(|a| !a["spec"]["maintenance"].is_null());
+        let in_maintenance = existing
+            .get(&load::key(object))
+            .is_some_and(|a| !a["spec"]["maintenance"].is_null());
         if !in_maintenance {
             continue;
         }
         let target = ObjRef::cluster(STORAGE_V1ALPHA1, DRBDR, name_of(object));
-        cluster.patch(&target, PatchKind::Merge, &patch).during(|| format!("Pass 2: lifting maintenance on {target}"))?;
+        cluster
+            .patch(&target, PatchKind::Merge, &patch)
+            .during(|| format!("Pass 2: lifting maintenance on {target}"))?;
         cleared += 1;
     }
     Ok(cleared)

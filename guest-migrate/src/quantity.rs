@@ -6,16 +6,33 @@ use serde_json::Value;
 /// DRBD and LVM work in 4 KiB units; the DRBDResource CRD requires a multiple of it.
 pub const ALIGN: u64 = 4096;
 
-const BINARY: [(&str, u32); 6] = [("Ki", 1), ("Mi", 2), ("Gi", 3), ("Ti", 4), ("Pi", 5), ("Ei", 6)];
-const DECIMAL: [(&str, u32); 6] = [("k", 3), ("M", 6), ("G", 9), ("T", 12), ("P", 15), ("E", 18)];
+const BINARY: [(&str, u32); 6] = [
+    ("Ki", 1),
+    ("Mi", 2),
+    ("Gi", 3),
+    ("Ti", 4),
+    ("Pi", 5),
+    ("Ei", 6),
+];
+const DECIMAL: [(&str, u32); 6] = [
+    ("k", 3),
+    ("M", 6),
+    ("G", 9),
+    ("T", 12),
+    ("P", 15),
+    ("E", 18),
+];
 
 /// Parses a quantity (`5Gi`, `1.5G`, `1e9`, `1048576`) into bytes, rounding a
 /// fractional byte up as Kubernetes does. Errors say what was wrong.
 pub fn parse_bytes(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let (number, multiplier) = split_suffix(text)?;
-    let (mantissa, scale) = parse_decimal(number).ok_or_else(|| format!("{text:?} is not a quantity"))?;
-    let total = mantissa.checked_mul(multiplier).ok_or_else(|| format!("{text:?} is too large"))?;
+    let (mantissa, scale) =
+        parse_decimal(number).ok_or_else(|| format!("{text:?} is not a quantity"))?;
+    let total = mantissa
+        .checked_mul(multiplier)
+        .ok_or_else(|| format!("{text:?} is too large"))?;
     let divisor = 10u128.pow(scale);
     let bytes = total.div_ceil(divisor);
     u64::try_from(bytes).map_err(|_| format!("{text:?} is too large"))
@@ -74,7 +91,7 @@ pub fn align_up(bytes: u64) -> u64 {
 pub fn format_bytes(bytes: u64) -> String {
     for (suffix, power) in BINARY.iter().rev() {
         let unit = 1u64 << (10 * power);
-        if bytes >= unit && bytes % unit == 0 {
+        if bytes >= unit && bytes.is_multiple_of(unit) {
             return format!("{}{suffix}", bytes / unit);
         }
     }

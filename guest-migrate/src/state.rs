@@ -51,17 +51,23 @@ pub fn read(cluster: &mut dyn Cluster) -> Result<State, StateError> {
 }
 
 fn parse(configmap: &Value) -> Result<State, StateError> {
-    let value = configmap.pointer("/data/state").and_then(Value::as_str).ok_or_else(|| {
-        StateError::Unusable(format!(
-            "ConfigMap {NAMESPACE}/{STATE_CONFIGMAP} has no string data.state; set it to \
+    let value = configmap
+        .pointer("/data/state")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            StateError::Unusable(format!(
+                "ConfigMap {NAMESPACE}/{STATE_CONFIGMAP} has no string data.state; set it to \
              \"{NOT_STARTED}\" to (re)start the migration"
-        ))
-    })?;
+            ))
+        })?;
     let resource_version = configmap
         .pointer("/metadata/resourceVersion")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    Ok(State { value: value.to_owned(), resource_version: resource_version.to_owned() })
+    Ok(State {
+        value: value.to_owned(),
+        resource_version: resource_version.to_owned(),
+    })
 }
 
 /// Moves the state from `from` (as read) to `to`; fails with `Conflict` if the
@@ -86,7 +92,13 @@ mod tests {
     fn parse_reads_state_and_version() {
         let cm = json!({"metadata": {"resourceVersion": "7"}, "data": {"state": "stage1_started"}});
         let state = parse(&cm).map_err(|e| format!("{e:?}")).unwrap();
-        assert_eq!(state, State { value: STAGE1_STARTED.into(), resource_version: "7".into() });
+        assert_eq!(
+            state,
+            State {
+                value: STAGE1_STARTED.into(),
+                resource_version: "7".into()
+            }
+        );
     }
 
     #[test]
@@ -94,6 +106,9 @@ mod tests {
         let Err(StateError::Unusable(msg)) = parse(&json!({"data": {}})) else {
             panic!("a ConfigMap without data.state must be unusable");
         };
-        assert!(msg.contains("control-plane-migration") && msg.contains("data.state"), "{msg}");
+        assert!(
+            msg.contains("control-plane-migration") && msg.contains("data.state"),
+            "{msg}"
+        );
     }
 }

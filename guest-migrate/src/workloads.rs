@@ -28,7 +28,10 @@ pub fn linstor_still_running(cluster: &mut dyn Cluster) -> Result<Vec<String>, E
 pub fn new_control_plane_not_ready(cluster: &mut dyn Cluster) -> Result<Vec<String>, Error> {
     let mut waiting = Vec::new();
     let controller = workload(cluster, "Deployment", NEW_CONTROLLER)?;
-    if !controller.as_ref().is_some_and(|d| count(d, "readyReplicas") > 0) {
+    if controller
+        .as_ref()
+        .is_none_or(|d| count(d, "readyReplicas") == 0)
+    {
         waiting.push(format!("Deployment {NEW_CONTROLLER} has no ready replica"));
     }
     let agent = workload(cluster, "DaemonSet", NEW_AGENT)?;

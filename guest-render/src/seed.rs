@@ -54,11 +54,26 @@ const ALL_COMPLETED: ComponentSet = ComponentSet {
 /// The seed's states in order, its diagram's edges, and where the plan goes.
 pub const TABLE: StateTable = StateTable {
     states: &[
-        StateRow { state: "not_started", components: PREPARE },
-        StateRow { state: "stage1_started", components: STAGE1_STARTED },
-        StateRow { state: "stage1_completed", components: STAGE1_COMPLETED },
-        StateRow { state: "stage2_started", components: STAGE2_STARTED },
-        StateRow { state: "all_completed", components: ALL_COMPLETED },
+        StateRow {
+            state: "not_started",
+            components: PREPARE,
+        },
+        StateRow {
+            state: "stage1_started",
+            components: STAGE1_STARTED,
+        },
+        StateRow {
+            state: "stage1_completed",
+            components: STAGE1_COMPLETED,
+        },
+        StateRow {
+            state: "stage2_started",
+            components: STAGE2_STARTED,
+        },
+        StateRow {
+            state: "all_completed",
+            components: ALL_COMPLETED,
+        },
     ],
     legacy: LEGACY,
     transitions: TRANSITIONS,
@@ -67,7 +82,11 @@ pub const TABLE: StateTable = StateTable {
 };
 
 const TRANSITIONS: &[Transition] = &[
-    Transition { from: "[*]", to: "not_started", trigger: "initial state, newControlPlane=false" },
+    Transition {
+        from: "[*]",
+        to: "not_started",
+        trigger: "initial state, newControlPlane=false",
+    },
     Transition {
         from: "[*]",
         to: "all_completed",
@@ -76,16 +95,28 @@ const TRANSITIONS: &[Transition] = &[
     Transition {
         from: "not_started",
         to: "stage1_started",
-        trigger: "newControlPlane=true: the Job is created while LINSTOR runs, then migration starts",
+        trigger: "newControlPlane=true and ConfigMap state not_started (prepare step, the Job starts while LINSTOR runs)",
     },
-    Transition { from: "stage1_started", to: "stage1_completed", trigger: "Job Pass 1 resource creation" },
-    Transition { from: "stage1_completed", to: "stage2_started", trigger: "Agent & Controller ready" },
+    Transition {
+        from: "stage1_started",
+        to: "stage1_completed",
+        trigger: "Job Pass 1 resource creation",
+    },
+    Transition {
+        from: "stage1_completed",
+        to: "stage2_started",
+        trigger: "Agent & Controller ready",
+    },
     Transition {
         from: "stage2_started",
         to: "all_completed",
         trigger: "Job Pass 2 verification & activation",
     },
-    Transition { from: "all_completed", to: "[*]", trigger: "All components on new control plane" },
+    Transition {
+        from: "all_completed",
+        to: "[*]",
+        trigger: "All components on new control plane",
+    },
 ];
 
 #[cfg(test)]

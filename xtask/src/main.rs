@@ -1,1 +1,111 @@
-fn main() {}
+//! `cargo xtask <task>`: builds that cargo alone cannot express.
+//!
+//! - `dist [--precompile]`: a ready-to-ship module `hooks/` folder in `dist/hooks/`.
+//! - `example [NAME]`: builds dist and runs the hooks on a bundled example, as Deckhouse would.
+//! - `bench`: see `bench.rs`.
+
+mod bench;
+mod example;
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The guests that ship; test guests stay out of dist.
+const SHIPPED_GUESTS: [&str; 3] = ["guest-hook", "guest-render", "guest-migrate"];
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("dist") => dist(args.iter().any(|a| a == "--precompile")).map(|_| ()),
+        Some("example") => example::run(args.get(1).map(String::as_str)),
+        Some("bench") => bench::run(&args[1..]),
+        _ => bail!("usage: cargo xtask dist [--precompile] | example [NAME] | bench [--runs N]"),
+    }
+}
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// Runs a command in the root, failing with its name when it fails.
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd.current_dir(root()).status().with_context(|| format!("cannot start {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// Builds the host and the shipped guests (release) and lays out `dist/hooks/`.
+pub fn dist(precompile: bool) -> Result<PathBuf> {
+    let root = root();
+    run(cargo().args(["build", "--release", "--locked", "-p", "wasm-hooks", "--bin", "wasm-hooks"]))?;
+    let guest_target = root.join("target/wasm-guests");
+    let mut build = cargo();
+    build.args(["build", "--release", "--locked", "--target", "wasm32-wasip2"]).env("CARGO_TARGET_DIR", &guest_target);
+    for g in SHIPPED_GUESTS {
+        build.args(["-p", g]);
+    }
+    run(&mut build).context("building the guests; run `rustup target add wasm32-wasip2` first")?;
+    let hooks = root.join("dist/hooks");
+    let guests = hooks.join("wasm-guests");
+    if hooks.exists() {
+        std::fs::remove_dir_all(&hooks).context("clearing dist/hooks")?;
+    }
+    std::fs::create_dir_all(&guests)?;
+    copy(&root.join("target/release/wasm-hooks"), &hooks.join("wasm-hooks"))?;
+    copy(&root.join("grants.yaml"), &guests.join("grants.yaml"))?;
+    for g in SHIPPED_GUESTS {
+        let file = format!("{}.wasm", g.replace('-', "_"));
+        copy(&guest_target.join("wasm32-wasip2/release").join(&file), &guests.join(&file))?;
+    }
+    if precompile {
+        run(Command::new(hooks.join("wasm-hooks")).arg("precompile"))?;
+    }
+    helm_lint(&root);
+    println!("dist/hooks/ is ready:");
+    for entry in walk(&hooks) {
+        println!("  {}", entry.strip_prefix(&root).unwrap_or(&entry).display());
+    }
+    Ok(hooks)
+}
+
+fn copy(from: &Path, to: &Path) -> Result<()> {
+    std::fs::copy(from, to).with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    Ok(())
+}
+
+/// `helm lint` the chart when helm is at hand; dist does not need it.
+fn helm_lint(root: &Path) {
+    let helm = std::env::var("HELM").ok().map(PathBuf::from).or_else(|| {
+        let cached = PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/wasm-hooks/helm-v3.17/helm/helm");
+        cached.exists().then_some(cached)
+    });
+    match helm {
+        Some(helm) => match Command::new(&helm).arg("lint").arg(root).status() {
+            Ok(s) if s.success() => {}
+            other => eprintln!("warning: helm lint did not pass: {other:?}"),
+        },
+        None => eprintln!("note: helm not found (set HELM); skipped helm lint"),
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}

@@ -17,19 +17,32 @@ pub struct Snapshot {
 
 /// Folds a binding-context array into the objects it shows.
 pub fn fold(contexts: &Value) -> Result<Snapshot, String> {
-    let contexts = contexts.as_array().ok_or("the binding context must be a JSON array")?;
+    let contexts = contexts
+        .as_array()
+        .ok_or("the binding context must be a JSON array")?;
     let mut per_binding: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     let mut snapshot = Snapshot::default();
     for (i, ctx) in contexts.iter().enumerate() {
-        let binding = ctx.get("binding").and_then(Value::as_str).ok_or(format!("binding context {i} has no \"binding\""))?;
+        let binding = ctx
+            .get("binding")
+            .and_then(Value::as_str)
+            .ok_or(format!("binding context {i} has no \"binding\""))?;
         if let Some(snapshots) = ctx.get("snapshots") {
-            let snapshots = snapshots.as_object().ok_or(format!("binding context {i}: \"snapshots\" must be an object"))?;
-            per_binding = snapshots.iter().map(|(name, items)| (name.clone(), full_objects(items))).collect();
+            let snapshots = snapshots.as_object().ok_or(format!(
+                "binding context {i}: \"snapshots\" must be an object"
+            ))?;
+            per_binding = snapshots
+                .iter()
+                .map(|(name, items)| (name.clone(), full_objects(items)))
+                .collect();
             snapshot.all_bindings = true;
         } else if let Some(items) = ctx.get("objects") {
             per_binding.insert(binding.to_owned(), full_objects(items));
             snapshot.bindings.insert(binding.to_owned());
-        } else if let (Some(event), Some(object)) = (ctx.get("watchEvent").and_then(Value::as_str), ctx.get("object")) {
+        } else if let (Some(event), Some(object)) = (
+            ctx.get("watchEvent").and_then(Value::as_str),
+            ctx.get("object"),
+        ) {
             let set = per_binding.entry(binding.to_owned()).or_default();
             set.retain(|o| identity(o) != identity(object));
             if event != "Deleted" {
@@ -45,11 +58,20 @@ pub fn fold(contexts: &Value) -> Result<Snapshot, String> {
 /// The `object` of each snapshot item; items without one (no keepFullObjectsInMemory) are skipped.
 fn full_objects(items: &Value) -> Vec<Value> {
     let items = items.as_array().map(Vec::as_slice).unwrap_or_default();
-    items.iter().filter_map(|item| item.get("object").cloned()).collect()
+    items
+        .iter()
+        .filter_map(|item| item.get("object").cloned())
+        .collect()
 }
 
 fn identity(object: &Value) -> [Option<&str>; 4] {
-    ["/apiVersion", "/kind", "/metadata/namespace", "/metadata/name"].map(|p| object.pointer(p).and_then(Value::as_str))
+    [
+        "/apiVersion",
+        "/kind",
+        "/metadata/namespace",
+        "/metadata/name",
+    ]
+    .map(|p| object.pointer(p).and_then(Value::as_str))
 }
 
 #[cfg(test)]
@@ -91,7 +113,15 @@ mod tests {
     #[test]
     fn malformed_contexts_are_named() {
         assert!(fold(&json!({})).unwrap_err().contains("array"));
-        assert!(fold(&json!([{"type": "Group"}])).unwrap_err().contains("context 0"));
-        assert!(fold(&json!([{"binding": "x", "snapshots": []}])).unwrap_err().contains("snapshots"));
+        assert!(
+            fold(&json!([{"type": "Group"}]))
+                .unwrap_err()
+                .contains("context 0")
+        );
+        assert!(
+            fold(&json!([{"binding": "x", "snapshots": []}]))
+                .unwrap_err()
+                .contains("snapshots")
+        );
     }
 }

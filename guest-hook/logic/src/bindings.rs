@@ -9,16 +9,28 @@ use crate::env::ObjectRef;
 pub const NAMESPACE: &str = "d8-sds-replicated-volume";
 
 /// The ConfigMap whose `data.state` is the migration's source of truth.
-pub const CONFIG_MAP: ObjectRef =
-    ObjectRef { api_version: "v1", kind: "ConfigMap", namespace: Some(NAMESPACE), name: "control-plane-migration" };
+pub const CONFIG_MAP: ObjectRef = ObjectRef {
+    api_version: "v1",
+    kind: "ConfigMap",
+    namespace: Some(NAMESPACE),
+    name: "control-plane-migration",
+};
 
 /// The module namespace: the ConfigMap can only be created once Helm made it.
-pub const MODULE_NAMESPACE: ObjectRef =
-    ObjectRef { api_version: "v1", kind: "Namespace", namespace: None, name: NAMESPACE };
+pub const MODULE_NAMESPACE: ObjectRef = ObjectRef {
+    api_version: "v1",
+    kind: "Namespace",
+    namespace: None,
+    name: NAMESPACE,
+};
 
 /// LINSTOR's controller: present means LINSTOR is installed, so a migration is needed.
-pub const LINSTOR_CONTROLLER: ObjectRef =
-    ObjectRef { api_version: "apps/v1", kind: "Deployment", namespace: Some(NAMESPACE), name: "linstor-controller" };
+pub const LINSTOR_CONTROLLER: ObjectRef = ObjectRef {
+    api_version: "apps/v1",
+    kind: "Deployment",
+    namespace: Some(NAMESPACE),
+    name: "linstor-controller",
+};
 
 /// One CRD of LINSTOR's database: present means LINSTOR data may exist even when its
 /// controller is scaled away.
@@ -50,7 +62,12 @@ pub struct HookSpec {
 }
 
 const fn watch(name: &'static str, target: ObjectRef) -> Binding {
-    Binding { name, target, keep_full_objects_in_memory: true, execute_hook_on_synchronization: true }
+    Binding {
+        name,
+        target,
+        keep_full_objects_in_memory: true,
+        execute_hook_on_synchronization: true,
+    }
 }
 
 /// The state-sync hook's configuration.
@@ -70,16 +87,32 @@ mod tests {
 
     #[test]
     fn every_object_the_run_reads_is_watched() {
-        for target in [CONFIG_MAP, MODULE_NAMESPACE, LINSTOR_CONTROLLER, LINSTOR_DATABASE] {
-            assert!(SPEC.kubernetes.iter().any(|b| b.target == target), "{target} has no binding");
+        for target in [
+            CONFIG_MAP,
+            MODULE_NAMESPACE,
+            LINSTOR_CONTROLLER,
+            LINSTOR_DATABASE,
+        ] {
+            assert!(
+                SPEC.kubernetes.iter().any(|b| b.target == target),
+                "{target} has no binding"
+            );
         }
     }
 
     #[test]
     fn binding_names_are_unique_and_flags_set() {
         for (i, b) in SPEC.kubernetes.iter().enumerate() {
-            assert!(SPEC.kubernetes[i + 1..].iter().all(|o| o.name != b.name), "{} twice", b.name);
-            assert!(b.keep_full_objects_in_memory && b.execute_hook_on_synchronization, "{}", b.name);
+            assert!(
+                SPEC.kubernetes[i + 1..].iter().all(|o| o.name != b.name),
+                "{} twice",
+                b.name
+            );
+            assert!(
+                b.keep_full_objects_in_memory && b.execute_hook_on_synchronization,
+                "{}",
+                b.name
+            );
         }
     }
 }

@@ -115,7 +115,10 @@ impl HookEnv for Imports {
             LogLevel::Warn => types::LogLevel::Warn,
             LogLevel::Error => types::LogLevel::Error,
         };
-        let fields: Vec<(String, String)> = fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let fields: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         log::emit(level, message, &fields);
     }
 }
@@ -140,5 +143,6 @@ fn kube_error(e: types::KubeError) -> KubeError {
 }
 
 fn parse_object(text: &str, call: &str) -> Result<Value, KubeError> {
-    serde_json::from_str(text).map_err(|e| KubeError::Invalid(format!("the host's {call} answer is not JSON: {e}")))
+    serde_json::from_str(text)
+        .map_err(|e| KubeError::Invalid(format!("the host's {call} answer is not JSON: {e}")))
 }

@@ -49,7 +49,11 @@ pub fn configmap_state(table: &StateTable, configmap: &Value) -> String {
 }
 
 /// The state to create a missing ConfigMap with.
-pub fn seed_state(table: &StateTable, current: Option<&str>, linstor_installed: bool) -> (&'static str, SeedReason) {
+pub fn seed_state(
+    table: &StateTable,
+    current: Option<&str>,
+    linstor_installed: bool,
+) -> (&'static str, SeedReason) {
     match current.and_then(|c| table.canonical(c)) {
         Some(kept) if kept != table.first() => (kept, SeedReason::KeepCurrent),
         _ if linstor_installed => (table.first(), SeedReason::LinstorInstalled),
@@ -61,7 +65,9 @@ pub fn seed_state(table: &StateTable, current: Option<&str>, linstor_installed: 
 /// (a create there fails, and a failing hook blocks the module's queue).
 pub fn namespace_usable(namespace: Option<&Value>) -> bool {
     let Some(ns) = namespace else { return false };
-    let deleting = ns.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null());
+    let deleting = ns
+        .pointer("/metadata/deletionTimestamp")
+        .is_some_and(|t| !t.is_null());
     let terminating = ns.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating");
     !deleting && !terminating
 }
@@ -74,7 +80,10 @@ pub fn outcome(table: &StateTable, inputs: &Inputs, candidate: &str) -> Outcome 
             let changed = inputs.current_state() != Some(state);
             Outcome::Accepted { state, changed }
         }
-        Err(reason) => Outcome::Rejected { state: candidate.to_owned(), reason },
+        Err(reason) => Outcome::Rejected {
+            state: candidate.to_owned(),
+            reason,
+        },
     }
 }
 
@@ -99,13 +108,22 @@ mod tests {
     const T: StateTable = StateTable::new(&["new", "half", "done"]);
 
     fn inputs(current: Option<Value>) -> Inputs {
-        Inputs { new_control_plane: true, current }
+        Inputs {
+            new_control_plane: true,
+            current,
+        }
     }
 
     #[test]
     fn configmap_state_reads_trims_and_defaults() {
-        assert_eq!(configmap_state(&T, &json!({"data": {"state": "half"}})), "half");
-        assert_eq!(configmap_state(&T, &json!({"data": {"state": " half\n"}})), "half");
+        assert_eq!(
+            configmap_state(&T, &json!({"data": {"state": "half"}})),
+            "half"
+        );
+        assert_eq!(
+            configmap_state(&T, &json!({"data": {"state": " half\n"}})),
+            "half"
+        );
         assert_eq!(configmap_state(&T, &json!({"data": {"state": ""}})), "new");
         assert_eq!(configmap_state(&T, &json!({"data": {"other": "x"}})), "new");
         assert_eq!(configmap_state(&T, &json!({"metadata": {}})), "new");
@@ -114,40 +132,100 @@ mod tests {
 
     #[test]
     fn seed_state_prefers_kept_progress_then_linstor() {
-        assert_eq!(seed_state(&T, None, true), ("new", SeedReason::LinstorInstalled));
-        assert_eq!(seed_state(&T, None, false), ("done", SeedReason::FreshInstall));
-        assert_eq!(seed_state(&T, Some("new"), false), ("done", SeedReason::FreshInstall));
-        assert_eq!(seed_state(&T, Some("half"), false), ("half", SeedReason::KeepCurrent));
-        assert_eq!(seed_state(&T, Some("done"), true), ("done", SeedReason::KeepCurrent));
-        assert_eq!(seed_state(&T, Some("bogus"), true), ("new", SeedReason::LinstorInstalled));
+        assert_eq!(
+            seed_state(&T, None, true),
+            ("new", SeedReason::LinstorInstalled)
+        );
+        assert_eq!(
+            seed_state(&T, None, false),
+            ("done", SeedReason::FreshInstall)
+        );
+        assert_eq!(
+            seed_state(&T, Some("new"), false),
+            ("done", SeedReason::FreshInstall)
+        );
+        assert_eq!(
+            seed_state(&T, Some("half"), false),
+            ("half", SeedReason::KeepCurrent)
+        );
+        assert_eq!(
+            seed_state(&T, Some("done"), true),
+            ("done", SeedReason::KeepCurrent)
+        );
+        assert_eq!(
+            seed_state(&T, Some("bogus"), true),
+            ("new", SeedReason::LinstorInstalled)
+        );
     }
 
     #[test]
     fn namespace_usable_only_when_present_and_live() {
         assert!(!namespace_usable(None));
-        assert!(namespace_usable(Some(&json!({"metadata": {"name": "x"}, "status": {"phase": "Active"}}))));
-        assert!(!namespace_usable(Some(&json!({"metadata": {"deletionTimestamp": "2025-01-01T00:00:00Z"}}))));
-        assert!(!namespace_usable(Some(&json!({"metadata": {}, "status": {"phase": "Terminating"}}))));
+        assert!(namespace_usable(Some(
+            &json!({"metadata": {"name": "x"}, "status": {"phase": "Active"}})
+        )));
+        assert!(!namespace_usable(Some(
+            &json!({"metadata": {"deletionTimestamp": "2025-01-01T00:00:00Z"}})
+        )));
+        assert!(!namespace_usable(Some(
+            &json!({"metadata": {}, "status": {"phase": "Terminating"}})
+        )));
     }
 
     #[test]
     fn outcome_accepts_and_reports_change() {
         let same = outcome(&T, &inputs(Some(json!("half"))), "half");
-        assert_eq!(same, Outcome::Accepted { state: "half", changed: false });
+        assert_eq!(
+            same,
+            Outcome::Accepted {
+                state: "half",
+                changed: false
+            }
+        );
         let ahead = outcome(&T, &inputs(Some(json!("half"))), "done");
-        assert_eq!(ahead, Outcome::Accepted { state: "done", changed: true });
+        assert_eq!(
+            ahead,
+            Outcome::Accepted {
+                state: "done",
+                changed: true
+            }
+        );
         let absent = outcome(&T, &inputs(None), "new");
-        assert_eq!(absent, Outcome::Accepted { state: "new", changed: true });
+        assert_eq!(
+            absent,
+            Outcome::Accepted {
+                state: "new",
+                changed: true
+            }
+        );
         let non_string = outcome(&T, &inputs(Some(json!(1))), "half");
-        assert_eq!(non_string, Outcome::Accepted { state: "half", changed: true });
+        assert_eq!(
+            non_string,
+            Outcome::Accepted {
+                state: "half",
+                changed: true
+            }
+        );
     }
 
     #[test]
     fn outcome_rejects_with_reason() {
         let back = outcome(&T, &inputs(Some(json!("done"))), "half");
-        assert_eq!(back, Outcome::Rejected { state: "half".into(), reason: Rejection::Regression });
+        assert_eq!(
+            back,
+            Outcome::Rejected {
+                state: "half".into(),
+                reason: Rejection::Regression
+            }
+        );
         let unknown = outcome(&T, &inputs(Some(json!("half"))), "Half");
-        assert_eq!(unknown, Outcome::Rejected { state: "Half".into(), reason: Rejection::UnknownState });
+        assert_eq!(
+            unknown,
+            Outcome::Rejected {
+                state: "Half".into(),
+                reason: Rejection::UnknownState
+            }
+        );
     }
 
     #[test]

@@ -95,8 +95,18 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const CM: ObjectRef = ObjectRef { api_version: "v1", kind: "ConfigMap", namespace: Some("ns"), name: "cm" };
-    const NS: ObjectRef = ObjectRef { api_version: "v1", kind: "Namespace", namespace: None, name: "ns" };
+    const CM: ObjectRef = ObjectRef {
+        api_version: "v1",
+        kind: "ConfigMap",
+        namespace: Some("ns"),
+        name: "cm",
+    };
+    const NS: ObjectRef = ObjectRef {
+        api_version: "v1",
+        kind: "Namespace",
+        namespace: None,
+        name: "ns",
+    };
 
     #[test]
     fn matches_compares_all_four_names() {
@@ -121,6 +131,9 @@ mod tests {
     fn display_names_the_object() {
         assert_eq!(CM.to_string(), "ConfigMap ns/cm (v1)");
         assert_eq!(NS.to_string(), "Namespace ns (v1)");
-        assert_eq!(KubeError::Forbidden("no".into()).to_string(), "forbidden: no");
+        assert_eq!(
+            KubeError::Forbidden("no".into()).to_string(),
+            "forbidden: no"
+        );
     }
 }

@@ -24,7 +24,10 @@ impl Inputs {
     /// Reads the inputs out of all values (`{"global":..,"sdsReplicatedVolume":..}`).
     pub fn from_values(values: &Value) -> Result<Self, String> {
         if !values.is_object() {
-            return Err(format!("values must be a JSON object with a {VALUES_KEY:?} key, got {}", kind_of(values)));
+            return Err(format!(
+                "values must be a JSON object with a {VALUES_KEY:?} key, got {}",
+                kind_of(values)
+            ));
         }
         let module = values.get(VALUES_KEY).unwrap_or(&Value::Null);
         let new_control_plane = match module.pointer(SWITCH_PATH) {
@@ -37,7 +40,10 @@ impl Inputs {
             }
         };
         let current = module.pointer(STATE_PATH).filter(|v| !v.is_null()).cloned();
-        Ok(Self { new_control_plane, current })
+        Ok(Self {
+            new_control_plane,
+            current,
+        })
     }
 
     /// The current state when it is a string.
@@ -83,7 +89,11 @@ mod tests {
 
     #[test]
     fn absent_values_mean_defaults() {
-        for values in [json!({}), json!({"sdsReplicatedVolume": {}}), json!({"sdsReplicatedVolume": {"newControlPlane": null}})] {
+        for values in [
+            json!({}),
+            json!({"sdsReplicatedVolume": {}}),
+            json!({"sdsReplicatedVolume": {"newControlPlane": null}}),
+        ] {
             let inputs = Inputs::from_values(&values).unwrap();
             assert!(!inputs.new_control_plane);
             assert_eq!(inputs.current, None);
@@ -93,8 +103,12 @@ mod tests {
 
     #[test]
     fn non_bool_switch_is_an_error_naming_the_setting() {
-        let err = Inputs::from_values(&json!({"sdsReplicatedVolume": {"newControlPlane": "true"}})).unwrap_err();
-        assert!(err.contains("newControlPlane") && err.contains("ModuleConfig"), "{err}");
+        let err = Inputs::from_values(&json!({"sdsReplicatedVolume": {"newControlPlane": "true"}}))
+            .unwrap_err();
+        assert!(
+            err.contains("newControlPlane") && err.contains("ModuleConfig"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -105,7 +119,10 @@ mod tests {
 
     #[test]
     fn non_string_state_is_kept_raw() {
-        let inputs = Inputs::from_values(&json!({"sdsReplicatedVolume": {"internal": {"controlPlaneMigration": 3}}})).unwrap();
+        let inputs = Inputs::from_values(
+            &json!({"sdsReplicatedVolume": {"internal": {"controlPlaneMigration": 3}}}),
+        )
+        .unwrap();
         assert_eq!(inputs.current_state(), None);
         assert_eq!(inputs.current_label("x"), "3");
     }

@@ -30,14 +30,18 @@ pub struct MemoryEnv {
 impl MemoryEnv {
     /// An environment in which exactly `objects` exist.
     pub fn new(objects: Vec<Value>) -> Self {
-        Self { objects, ..Self::default() }
+        Self {
+            objects,
+            ..Self::default()
+        }
     }
 
     /// Whether any log line at `level` contains `text` in its message or a field value.
     pub fn logged(&self, level: LogLevel, text: &str) -> bool {
-        self.logs.iter().filter(|l| l.level == level).any(|l| {
-            l.message.contains(text) || l.fields.iter().any(|(_, v)| v.contains(text))
-        })
+        self.logs
+            .iter()
+            .filter(|l| l.level == level)
+            .any(|l| l.message.contains(text) || l.fields.iter().any(|(_, v)| v.contains(text)))
     }
 
     fn find(&self, matches: impl Fn(&Value) -> bool) -> Option<&Value> {
@@ -58,27 +62,53 @@ impl HookEnv for MemoryEnv {
             return if if_absent {
                 Ok(existing.clone())
             } else {
-                Err(KubeError::Conflict(format!("{} {} already exists", id[1], id[3])))
+                Err(KubeError::Conflict(format!(
+                    "{} {} already exists",
+                    id[1], id[3]
+                )))
             };
         }
         self.objects.push(object.clone());
-        self.created.push(Created { object: object.clone(), if_absent });
+        self.created.push(Created {
+            object: object.clone(),
+            if_absent,
+        });
         Ok(object)
     }
 
     fn log(&mut self, level: LogLevel, message: &str, fields: &[(&str, &str)]) {
-        let fields = fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        self.logs.push(LogLine { level, message: message.to_owned(), fields });
+        let fields = fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        self.logs.push(LogLine {
+            level,
+            message: message.to_owned(),
+            fields,
+        });
     }
 }
 
 /// apiVersion, kind, namespace ("" when cluster-scoped), name; the first two and the
 /// last are required, as the API server requires them.
 fn identity(object: &Value) -> Result<[String; 4], KubeError> {
-    let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str).unwrap_or_default().to_owned();
-    let id = [text("/apiVersion"), text("/kind"), text("/metadata/namespace"), text("/metadata/name")];
+    let text = |pointer: &str| {
+        object
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let id = [
+        text("/apiVersion"),
+        text("/kind"),
+        text("/metadata/namespace"),
+        text("/metadata/name"),
+    ];
     if id[0].is_empty() || id[1].is_empty() || id[3].is_empty() {
-        return Err(KubeError::Invalid("an object needs apiVersion, kind and metadata.name".into()));
+        return Err(KubeError::Invalid(
+            "an object needs apiVersion, kind and metadata.name".into(),
+        ));
     }
     Ok(id)
 }
@@ -88,7 +118,12 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const CM: ObjectRef = ObjectRef { api_version: "v1", kind: "ConfigMap", namespace: Some("ns"), name: "cm" };
+    const CM: ObjectRef = ObjectRef {
+        api_version: "v1",
+        kind: "ConfigMap",
+        namespace: Some("ns"),
+        name: "cm",
+    };
 
     fn cm(state: &str) -> Value {
         json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"namespace": "ns", "name": "cm"}, "data": {"state": state}})
@@ -106,7 +141,13 @@ mod tests {
     fn create_records_then_serves_the_object() {
         let mut env = MemoryEnv::default();
         env.create(cm("a"), true).unwrap();
-        assert_eq!(env.created, vec![Created { object: cm("a"), if_absent: true }]);
+        assert_eq!(
+            env.created,
+            vec![Created {
+                object: cm("a"),
+                if_absent: true
+            }]
+        );
         assert_eq!(env.get(&CM).unwrap(), cm("a"));
     }
 
@@ -114,14 +155,20 @@ mod tests {
     fn create_of_an_existing_object_returns_it_or_conflicts() {
         let mut env = MemoryEnv::new(vec![cm("a")]);
         assert_eq!(env.create(cm("b"), true).unwrap(), cm("a"));
-        assert!(matches!(env.create(cm("b"), false), Err(KubeError::Conflict(_))));
+        assert!(matches!(
+            env.create(cm("b"), false),
+            Err(KubeError::Conflict(_))
+        ));
         assert!(env.created.is_empty());
     }
 
     #[test]
     fn create_without_a_name_is_invalid() {
         let mut env = MemoryEnv::default();
-        let err = env.create(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}), true);
+        let err = env.create(
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}),
+            true,
+        );
         assert!(matches!(err, Err(KubeError::Invalid(_))));
     }
 

@@ -32,7 +32,14 @@ pub fn metrics(accepted: &str, refused: Option<Refused<'_>>) -> Vec<Metric> {
     }];
     out.push(gauge(STATE, &[("state", accepted)]));
     if let Some(r) = refused {
-        out.push(gauge(REJECTED, &[("state", r.state), ("current", r.current), ("reason", r.reason.as_label())]));
+        out.push(gauge(
+            REJECTED,
+            &[
+                ("state", r.state),
+                ("current", r.current),
+                ("reason", r.reason.as_label()),
+            ],
+        ));
     }
     out
 }
@@ -43,7 +50,10 @@ fn gauge(name: &str, labels: &[(&str, &str)]) -> Metric {
         group: Some(GROUP.to_owned()),
         action: MetricAction::Set,
         value: 1.0,
-        labels: labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        labels: labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
     }
 }
 
@@ -55,19 +65,43 @@ mod tests {
     fn healthy_run_expires_then_sets_the_info_gauge() {
         let m = metrics("stage1_started", None);
         assert_eq!(m.len(), 2);
-        assert_eq!((m[0].action, m[0].group.as_deref()), (MetricAction::Expire, Some(GROUP)));
-        assert_eq!((m[1].name.as_str(), m[1].action, m[1].value), (STATE, MetricAction::Set, 1.0));
-        assert_eq!(m[1].labels, vec![("state".to_owned(), "stage1_started".to_owned())]);
+        assert_eq!(
+            (m[0].action, m[0].group.as_deref()),
+            (MetricAction::Expire, Some(GROUP))
+        );
+        assert_eq!(
+            (m[1].name.as_str(), m[1].action, m[1].value),
+            (STATE, MetricAction::Set, 1.0)
+        );
+        assert_eq!(
+            m[1].labels,
+            vec![("state".to_owned(), "stage1_started".to_owned())]
+        );
     }
 
     #[test]
     fn refused_run_also_sets_the_rejection_gauge() {
-        let refused = Refused { state: "oops", current: "stage1_started", reason: Rejection::UnknownState };
+        let refused = Refused {
+            state: "oops",
+            current: "stage1_started",
+            reason: Rejection::UnknownState,
+        };
         let m = metrics("stage1_started", Some(refused));
         assert_eq!(m.len(), 3);
         assert_eq!(m[2].name, REJECTED);
         assert_eq!(m[2].group.as_deref(), Some(GROUP));
-        let labels: Vec<(&str, &str)> = m[2].labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        assert_eq!(labels, [("state", "oops"), ("current", "stage1_started"), ("reason", "unknown_state")]);
+        let labels: Vec<(&str, &str)> = m[2]
+            .labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                ("state", "oops"),
+                ("current", "stage1_started"),
+                ("reason", "unknown_state")
+            ]
+        );
     }
 }

@@ -19,7 +19,11 @@ pub struct ValuesOp {
 
 impl ValuesOp {
     pub fn add(path: &str, value: Value) -> Self {
-        Self { op: ValuesOpKind::Add, path: path.to_owned(), value: Some(value) }
+        Self {
+            op: ValuesOpKind::Add,
+            path: path.to_owned(),
+            value: Some(value),
+        }
     }
 }
 

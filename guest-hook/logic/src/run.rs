@@ -1,7 +1,9 @@
 //! One hook run: read the switch and the ConfigMap, decide, and report.
 
 use crate::bindings::{CONFIG_MAP, LINSTOR_CONTROLLER, LINSTOR_DATABASE, MODULE_NAMESPACE};
-use crate::decide::{Outcome, configmap_object, configmap_state, namespace_usable, outcome, seed_state};
+use crate::decide::{
+    Outcome, configmap_object, configmap_state, namespace_usable, outcome, seed_state,
+};
 use crate::env::{HookEnv, KubeError, LogLevel, ObjectRef};
 use crate::inputs::{Inputs, STATE_PATH};
 use crate::metrics::{Refused, metrics};
@@ -14,12 +16,23 @@ use serde_json::{Value, json};
 /// A refused ConfigMap state is not an error: failing would block the module's queue
 /// in a retry loop while a person must fix the ConfigMap anyway; the run keeps the last
 /// good value, logs a warning and raises the rejection metric instead.
-pub fn run(table: &StateTable, env: &mut impl HookEnv, values: &Value) -> Result<HookOutput, String> {
+pub fn run(
+    table: &StateTable,
+    env: &mut impl HookEnv,
+    values: &Value,
+) -> Result<HookOutput, String> {
     let inputs = Inputs::from_values(values)?;
     if !inputs.new_control_plane {
-        env.log(LogLevel::Debug, "newControlPlane is false: internal.controlPlaneMigration is left as it is", &[]);
+        env.log(
+            LogLevel::Debug,
+            "newControlPlane is false: internal.controlPlaneMigration is left as it is",
+            &[],
+        );
         let rendered = inputs.current_label(table.first());
-        return Ok(HookOutput { values_patch: Vec::new(), metrics: metrics(&rendered, None) });
+        return Ok(HookOutput {
+            values_patch: Vec::new(),
+            metrics: metrics(&rendered, None),
+        });
     }
     let candidate = match lookup(env, &CONFIG_MAP)? {
         Some(configmap) => configmap_state(table, &configmap),
@@ -29,8 +42,13 @@ pub fn run(table: &StateTable, env: &mut impl HookEnv, values: &Value) -> Result
 }
 
 /// Creates the missing ConfigMap (when its namespace can hold it) and returns its state.
-fn recreate_configmap(table: &StateTable, env: &mut impl HookEnv, inputs: &Inputs) -> Result<String, String> {
-    let linstor_installed = lookup(env, &LINSTOR_DATABASE)?.is_some() || lookup(env, &LINSTOR_CONTROLLER)?.is_some();
+fn recreate_configmap(
+    table: &StateTable,
+    env: &mut impl HookEnv,
+    inputs: &Inputs,
+) -> Result<String, String> {
+    let linstor_installed =
+        lookup(env, &LINSTOR_DATABASE)?.is_some() || lookup(env, &LINSTOR_CONTROLLER)?.is_some();
     let (state, why) = seed_state(table, inputs.current_state(), linstor_installed);
     let fields = [("state", state), ("why", why.as_str())];
     if !namespace_usable(lookup(env, &MODULE_NAMESPACE)?.as_ref()) {
@@ -40,16 +58,25 @@ fn recreate_configmap(table: &StateTable, env: &mut impl HookEnv, inputs: &Input
         env.log(LogLevel::Info, message, &fields);
         return Ok(state.to_owned());
     }
-    let created = env
-        .create(configmap_object(state), true)
-        .map_err(|e| format!("creating {CONFIG_MAP}: {e}; check this hook's create grant in grants.yaml"))?;
-    env.log(LogLevel::Info, "ConfigMap d8-sds-replicated-volume/control-plane-migration was missing: created it", &fields);
+    let created = env.create(configmap_object(state), true).map_err(|e| {
+        format!("creating {CONFIG_MAP}: {e}; check this hook's create grant in grants.yaml")
+    })?;
+    env.log(
+        LogLevel::Info,
+        "ConfigMap d8-sds-replicated-volume/control-plane-migration was missing: created it",
+        &fields,
+    );
     // With if-absent, a ConfigMap that appeared meanwhile comes back as it is: its state wins.
     Ok(configmap_state(table, &created))
 }
 
 /// Turns the candidate into the values patch, the log lines and the metrics.
-fn settle(table: &StateTable, env: &mut impl HookEnv, inputs: &Inputs, candidate: &str) -> HookOutput {
+fn settle(
+    table: &StateTable,
+    env: &mut impl HookEnv,
+    inputs: &Inputs,
+    candidate: &str,
+) -> HookOutput {
     match outcome(table, inputs, candidate) {
         Outcome::Accepted { state, changed } => {
             let mut values_patch = Vec::new();
@@ -57,24 +84,48 @@ fn settle(table: &StateTable, env: &mut impl HookEnv, inputs: &Inputs, candidate
             // module re-run (a Helm render), so the patch says exactly when the state moved.
             if changed {
                 let from = inputs.current_label("(absent)");
-                env.log(LogLevel::Info, "control-plane migration state synced into internal values", &[("from", &from), ("to", state)]);
+                env.log(
+                    LogLevel::Info,
+                    "control-plane migration state synced into internal values",
+                    &[("from", &from), ("to", state)],
+                );
                 values_patch.push(ValuesOp::add(STATE_PATH, json!(state)));
             }
-            HookOutput { values_patch, metrics: metrics(state, None) }
+            HookOutput {
+                values_patch,
+                metrics: metrics(state, None),
+            }
         }
         Outcome::Rejected { state, reason } => {
             let current = inputs.current_label(table.first());
             let message = refusal_message(table, reason);
-            env.log(LogLevel::Warn, &message, &[("state", &state), ("current", &current), ("reason", reason.as_label())]);
-            let refused = Refused { state: &state, current: &current, reason };
-            HookOutput { values_patch: Vec::new(), metrics: metrics(&current, Some(refused)) }
+            env.log(
+                LogLevel::Warn,
+                &message,
+                &[
+                    ("state", &state),
+                    ("current", &current),
+                    ("reason", reason.as_label()),
+                ],
+            );
+            let refused = Refused {
+                state: &state,
+                current: &current,
+                reason,
+            };
+            HookOutput {
+                values_patch: Vec::new(),
+                metrics: metrics(&current, Some(refused)),
+            }
         }
     }
 }
 
 fn refusal_message(table: &StateTable, reason: Rejection) -> String {
     let what = match reason {
-        Rejection::UnknownState => format!("it is not a known state ({})", table.states().join(", ")),
+        Rejection::UnknownState => {
+            format!("it is not a known state ({})", table.states().join(", "))
+        }
         Rejection::Regression => format!(
             "it moves the migration backwards (the only way back is a reset to {}, and never out of {})",
             table.first(),
@@ -92,6 +143,8 @@ fn lookup(env: &mut impl HookEnv, target: &ObjectRef) -> Result<Option<Value>, S
     match env.get(target) {
         Ok(object) => Ok(Some(object)),
         Err(KubeError::NotFound(_)) => Ok(None),
-        Err(e) => Err(format!("reading {target}: {e}; check this hook's kubernetes bindings and its grants in grants.yaml")),
+        Err(e) => Err(format!(
+            "reading {target}: {e}; check this hook's kubernetes bindings and its grants in grants.yaml"
+        )),
     }
 }

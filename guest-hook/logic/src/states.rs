@@ -37,13 +37,19 @@ pub trait Table {
 impl StateTable {
     /// A table of at least two distinct, non-empty states, in migration order.
     pub const fn new(states: &'static [&'static str]) -> Self {
-        assert!(states.len() >= 2, "a state table needs a first and a last state");
+        assert!(
+            states.len() >= 2,
+            "a state table needs a first and a last state"
+        );
         let mut i = 0;
         while i < states.len() {
             assert!(!states[i].is_empty(), "a state name cannot be empty");
             let mut j = i + 1;
             while j < states.len() {
-                assert!(!const_str_eq(states[i], states[j]), "state names must be unique");
+                assert!(
+                    !const_str_eq(states[i], states[j]),
+                    "state names must be unique"
+                );
                 j += 1;
             }
             i += 1;
@@ -73,7 +79,7 @@ impl StateTable {
 
     /// The table's own spelling of `state`, when it knows it.
     pub fn canonical(&self, state: &str) -> Option<&'static str> {
-        self.position(state).map(|i| self.states[i])
+        self.states.iter().copied().find(|s| *s == state)
     }
 
     /// Whether the move from `current` to `candidate` is accepted.
@@ -88,7 +94,11 @@ impl StateTable {
             return Ok(());
         };
         let recovery_reset = to == 0 && from != self.states.len() - 1;
-        if to >= from || recovery_reset { Ok(()) } else { Err(Rejection::Regression) }
+        if to >= from || recovery_reset {
+            Ok(())
+        } else {
+            Err(Rejection::Regression)
+        }
     }
 }
 

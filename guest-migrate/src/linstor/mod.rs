@@ -2,8 +2,10 @@
 //! group `internal.linstor.linbit.com`, read once per pass and resolved into volumes.
 
 mod model;
+mod pools;
 mod read;
 mod resolve;
 
+pub use pools::{Driver, PoolNode};
 pub use read::read;
-pub use resolve::{Driver, Linstor, PoolNode, Replica, ReplicaKind, Volume};
+pub use resolve::{Linstor, Replica, ReplicaKind, Volume};

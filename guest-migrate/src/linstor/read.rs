@@ -13,7 +13,11 @@ use crate::names::{LINSTOR_GROUP, LINSTOR_PROBE_CRD};
 /// Reads and resolves the LINSTOR database; `None` when the cluster has no LINSTOR CRDs.
 pub fn read(cluster: &mut dyn Cluster, log: &mut dyn Log) -> Result<Option<Linstor>, Error> {
     let Some(version) = served_version(cluster)? else {
-        log.emit(Level::Info, "no LINSTOR database in this cluster", &[("crd", LINSTOR_PROBE_CRD.into())]);
+        log.emit(
+            Level::Info,
+            "no LINSTOR database in this cluster",
+            &[("crd", LINSTOR_PROBE_CRD.into())],
+        );
         return Ok(None);
     };
     let api_version = format!("{LINSTOR_GROUP}/{version}");
@@ -23,7 +27,10 @@ pub fn read(cluster: &mut dyn Cluster, log: &mut dyn Log) -> Result<Option<Linst
         "read the LINSTOR database",
         &[
             ("apiVersion", api_version.clone()),
-            ("resourceDefinitions", tables.resource_definitions.len().to_string()),
+            (
+                "resourceDefinitions",
+                tables.resource_definitions.len().to_string(),
+            ),
             ("resources", tables.resources.len().to_string()),
             ("storagePools", tables.node_stor_pools.len().to_string()),
         ],
@@ -34,19 +41,31 @@ pub fn read(cluster: &mut dyn Cluster, log: &mut dyn Log) -> Result<Option<Linst
 /// The version LINSTOR stores its data in, read from its ResourceDefinitions CRD
 /// (the storage version if served, else the first served one).
 fn served_version(cluster: &mut dyn Cluster) -> Result<Option<String>, Error> {
-    let crd_ref = ObjRef::cluster("apiextensions.k8s.io/v1", "CustomResourceDefinition", LINSTOR_PROBE_CRD);
+    let crd_ref = ObjRef::cluster(
+        "apiextensions.k8s.io/v1",
+        "CustomResourceDefinition",
+        LINSTOR_PROBE_CRD,
+    );
     let Some(crd) = get_optional(cluster, &crd_ref).during(|| format!("reading {crd_ref}"))? else {
         return Ok(None);
     };
     pick_version(&crd).map(Some).ok_or_else(|| {
-        Error::Data(format!("CustomResourceDefinition {LINSTOR_PROBE_CRD} serves no version; cannot read LINSTOR's database"))
+        Error::Data(format!(
+            "CustomResourceDefinition {LINSTOR_PROBE_CRD} serves no version; cannot read LINSTOR's database"
+        ))
     })
 }
 
 fn pick_version(crd: &Value) -> Option<String> {
     let versions = crd.pointer("/spec/versions")?.as_array()?;
-    let served: Vec<&Value> = versions.iter().filter(|v| v["served"] == Value::Bool(true)).collect();
-    let chosen = served.iter().find(|v| v["storage"] == Value::Bool(true)).or(served.first())?;
+    let served: Vec<&Value> = versions
+        .iter()
+        .filter(|v| v["served"] == Value::Bool(true))
+        .collect();
+    let chosen = served
+        .iter()
+        .find(|v| v["storage"] == Value::Bool(true))
+        .or(served.first())?;
     chosen["name"].as_str().map(str::to_owned)
 }
 
@@ -65,7 +84,11 @@ fn list_tables(cluster: &mut dyn Cluster, api_version: &str) -> Result<Tables, E
 }
 
 /// Lists one kind and decodes each object's `spec`; a kind the API does not know is empty.
-fn list_specs<T: DeserializeOwned>(cluster: &mut dyn Cluster, api_version: &str, kind: &str) -> Result<Vec<T>, Error> {
+fn list_specs<T: DeserializeOwned>(
+    cluster: &mut dyn Cluster,
+    api_version: &str,
+    kind: &str,
+) -> Result<Vec<T>, Error> {
     let objects = match cluster.list(&ListQuery::all(api_version, kind)) {
         Err(KubeError::NotFound(_)) => Vec::new(),
         other => other.during(|| format!("listing LINSTOR {kind} ({api_version})"))?,

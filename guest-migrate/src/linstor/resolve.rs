@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::model::{Tables, is_snapshot};
+use super::pools::{PoolNode, pools};
 use crate::error::{Error, all_problems};
 
 /// `resource_flags` of a diskful replica.
@@ -13,31 +14,7 @@ const FLAGS_DISKLESS: u64 = 260;
 /// DISKLESS | DRBD_DISKLESS | TIE_BREAKER.
 const FLAGS_TIE_BREAKER: u64 = 388;
 
-const STORPOOL_PREFIX: &str = "/STORPOOLCONF/";
-const STORPOOL_KEY: &str = "StorDriver/StorPoolName";
-
-/// The LINSTOR storage driver of a pool on one node.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Driver {
-    /// `LVM`: thick logical volumes.
-    Thick,
-    /// `LVM_THIN`.
-    Thin,
-    /// Anything else (ZFS, ...), which the new control plane cannot take over.
-    Other(String),
-}
-
-/// One node's part of a LINSTOR storage pool.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PoolNode {
-    pub node: String,
-    pub driver: Driver,
-    /// The VG name on the node (`StorDriver/StorPoolName` before any `/`).
-    pub vg: Option<String>,
-    /// The thin pool (after the `/`), for LVM_THIN.
-    pub thin_pool: Option<String>,
-}
-
+/// What a replica holds, read from its `resource_flags`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReplicaKind {
     Diskful,
@@ -86,7 +63,11 @@ pub fn resolve(tables: &Tables) -> Result<Linstor, Error> {
     let mut skipped = Vec::new();
     for definition in &tables.resource_definitions {
         let name = &definition.resource_name;
-        let group_pool = definition.resource_group_name.as_deref().and_then(|g| index.group_pools.get(g)).cloned();
+        let group_pool = definition
+            .resource_group_name
+            .as_deref()
+            .and_then(|g| index.group_pools.get(g))
+            .cloned();
         let group_pool = match group_pool {
             Some(Err(problem)) => {
                 problems.push(problem);
@@ -111,7 +92,11 @@ pub fn resolve(tables: &Tables) -> Result<Linstor, Error> {
         ));
     }
     volumes.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(Linstor { pools, volumes, skipped })
+    Ok(Linstor {
+        pools,
+        volumes,
+        skipped,
+    })
 }
 
 /// Lookups over the tables, keyed by LINSTOR's UPPERCASE names.
@@ -131,13 +116,22 @@ impl<'t> Index<'t> {
             group_pools: tables
                 .resource_groups
                 .iter()
-                .map(|g| (g.resource_group_name.as_str(), first_pool(&g.resource_group_name, g.pool_name.as_deref())))
+                .map(|g| {
+                    (
+                        g.resource_group_name.as_str(),
+                        first_pool(&g.resource_group_name, g.pool_name.as_deref()),
+                    )
+                })
                 .collect(),
             sizes: HashMap::new(),
             resources: HashMap::new(),
             drbd_ids: HashMap::new(),
             storage_ids: HashMap::new(),
-            node_ids: tables.layer_drbd_resources.iter().map(|d| (d.layer_resource_id, d.node_id)).collect(),
+            node_ids: tables
+                .layer_drbd_resources
+                .iter()
+                .map(|d| (d.layer_resource_id, d.node_id))
+                .collect(),
             storage_pools: tables
                 .layer_storage_volumes
                 .iter()
@@ -146,12 +140,28 @@ impl<'t> Index<'t> {
                 .collect(),
         };
         for v in &tables.volume_definitions {
-            index.sizes.entry(v.resource_name.as_str()).or_default().push((v.vlm_nr, v.vlm_size));
+            index
+                .sizes
+                .entry(v.resource_name.as_str())
+                .or_default()
+                .push((v.vlm_nr, v.vlm_size));
         }
-        for r in tables.resources.iter().filter(|r| !is_snapshot(&r.snapshot_name)) {
-            index.resources.entry(r.resource_name.as_str()).or_default().push((r.node_name.as_str(), r.resource_flags));
+        for r in tables
+            .resources
+            .iter()
+            .filter(|r| !is_snapshot(&r.snapshot_name))
+        {
+            index
+                .resources
+                .entry(r.resource_name.as_str())
+                .or_default()
+                .push((r.node_name.as_str(), r.resource_flags));
         }
-        for id in tables.layer_resource_ids.iter().filter(|l| !is_snapshot(&l.snapshot_name)) {
+        for id in tables
+            .layer_resource_ids
+            .iter()
+            .filter(|l| !is_snapshot(&l.snapshot_name))
+        {
             let key = (id.resource_name.as_str(), id.node_name.as_str());
             match id.layer_resource_kind.as_str() {
                 "DRBD" => index.drbd_ids.insert(key, id.layer_resource_id),
@@ -165,21 +175,38 @@ impl<'t> Index<'t> {
 
 /// The first entry of a resource group's `pool_name` (a JSON list in a string).
 fn first_pool(group: &str, pool_name: Option<&str>) -> Result<Option<String>, String> {
-    let Some(text) = pool_name.filter(|t| !t.trim().is_empty()) else { return Ok(None) };
-    let pools: Vec<String> = serde_json::from_str(text)
-        .map_err(|e| format!("LINSTOR ResourceGroups {group}: pool_name {text:?} is not a JSON list of names ({e})"))?;
+    let Some(text) = pool_name.filter(|t| !t.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let pools: Vec<String> = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "LINSTOR ResourceGroups {group}: pool_name {text:?} is not a JSON list of names ({e})"
+        )
+    })?;
     Ok(pools.first().map(|p| p.to_lowercase()))
 }
 
-fn volume(index: &Index, name: &str, group_pool: Option<String>, problems: &mut Vec<String>) -> Option<Volume> {
+fn volume(
+    index: &Index,
+    name: &str,
+    group_pool: Option<String>,
+    problems: &mut Vec<String>,
+) -> Option<Volume> {
     let lower = name.to_lowercase();
     let sizes = index.sizes.get(name).map(Vec::as_slice).unwrap_or_default();
     if sizes.iter().any(|(nr, _)| *nr != 0) {
-        problems.push(format!("LINSTOR resource {lower}: has more than one volume; only volume 0 (as CSI creates) is supported"));
+        problems.push(format!(
+            "LINSTOR resource {lower}: has more than one volume; only volume 0 (as CSI creates) is supported"
+        ));
         return None;
     }
     let mut replicas = Vec::new();
-    for (node, flags) in index.resources.get(name).map(Vec::as_slice).unwrap_or_default() {
+    for (node, flags) in index
+        .resources
+        .get(name)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
         match replica(index, name, node, *flags) {
             Ok(r) => replicas.push(r),
             Err(problem) => problems.push(problem),
@@ -194,11 +221,22 @@ fn volume(index: &Index, name: &str, group_pool: Option<String>, problems: &mut 
         ));
         return None;
     }
-    Some(Volume { name: lower, group_pool, size_kib: sizes.first().map(|(_, size)| *size), replicas })
+    Some(Volume {
+        name: lower,
+        group_pool,
+        size_kib: sizes.first().map(|(_, size)| *size),
+        replicas,
+    })
 }
 
 fn replica(index: &Index, resource: &str, node: &str, flags: u64) -> Result<Replica, String> {
-    let at = || format!("LINSTOR resource {} on node {}", resource.to_lowercase(), node.to_lowercase());
+    let at = || {
+        format!(
+            "LINSTOR resource {} on node {}",
+            resource.to_lowercase(),
+            node.to_lowercase()
+        )
+    };
     let kind = match flags {
         FLAGS_DISKFUL => ReplicaKind::Diskful,
         FLAGS_DISKLESS => ReplicaKind::Access,
@@ -215,7 +253,12 @@ fn replica(index: &Index, resource: &str, node: &str, flags: u64) -> Result<Repl
         .drbd_ids
         .get(&(resource, node))
         .and_then(|id| index.node_ids.get(id))
-        .ok_or_else(|| format!("{}: no DRBD node ID (LayerResourceIds kind DRBD -> LayerDrbdResources)", at()))?;
+        .ok_or_else(|| {
+            format!(
+                "{}: no DRBD node ID (LayerResourceIds kind DRBD -> LayerDrbdResources)",
+                at()
+            )
+        })?;
     let node_id = u32::try_from(*node_id)
         .ok()
         .filter(|id| *id <= 31)
@@ -225,35 +268,27 @@ fn replica(index: &Index, resource: &str, node: &str, flags: u64) -> Result<Repl
         .get(&(resource, node))
         .and_then(|id| index.storage_pools.get(id))
         .map(|p| p.to_lowercase());
-    Ok(Replica { node: node.to_lowercase(), node_id, kind, pool })
+    Ok(Replica {
+        node: node.to_lowercase(),
+        node_id,
+        kind,
+        pool,
+    })
 }
 
-/// Diskful pools: NodeStorPool rows joined with their `StorDriver/StorPoolName` props.
-fn pools(tables: &Tables) -> BTreeMap<String, Vec<PoolNode>> {
-    let props: HashMap<&str, &str> = tables
-        .props
-        .iter()
-        .filter(|p| p.prop_key == STORPOOL_KEY)
-        .filter_map(|p| Some((p.props_instance.strip_prefix(STORPOOL_PREFIX)?, p.prop_value.as_str())))
-        .collect();
-    let mut pools: BTreeMap<String, Vec<PoolNode>> = BTreeMap::new();
-    for row in tables.node_stor_pools.iter().filter(|r| r.driver_name != "DISKLESS") {
-        let driver = match row.driver_name.as_str() {
-            "LVM" => Driver::Thick,
-            "LVM_THIN" => Driver::Thin,
-            other => Driver::Other(other.to_owned()),
-        };
-        let instance = format!("{}/{}", row.node_name, row.pool_name);
-        let value = props.get(instance.as_str()).copied();
-        let (vg, thin_pool) = match value.map(|v| v.split_once('/').map_or((v, None), |(vg, tp)| (vg, Some(tp)))) {
-            Some((vg, thin)) => (Some(vg.to_owned()), thin.map(str::to_owned)),
-            None => (None, None),
-        };
-        let node = PoolNode { node: row.node_name.to_lowercase(), driver, vg, thin_pool };
-        pools.entry(row.pool_name.to_lowercase()).or_default().push(node);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_pool_reads_the_json_list_and_names_a_bad_one() {
+        assert_eq!(
+            first_pool("G", Some(r#"["Pool-A", "b"]"#)),
+            Ok(Some("pool-a".into()))
+        );
+        assert_eq!(first_pool("G", Some("")), Ok(None));
+        assert_eq!(first_pool("G", None), Ok(None));
+        let error = first_pool("SC-X", Some("pool-a")).expect_err("not JSON");
+        assert!(error.contains("ResourceGroups SC-X"), "{error}");
     }
-    for nodes in pools.values_mut() {
-        nodes.sort_by(|a, b| a.node.cmp(&b.node));
-    }
-    pools
 }

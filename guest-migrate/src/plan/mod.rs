@@ -35,16 +35,25 @@ impl Plan {
 /// Computes the plan; every problem found is reported in one error.
 pub fn plan(linstor: &Linstor, inventory: &Inventory) -> Result<Plan, Error> {
     let mut problems = Vec::new();
-    let mut warnings = linstor.skipped.iter().map(|s| format!("resource {s}: skipped")).collect::<Vec<_>>();
+    let mut warnings = linstor
+        .skipped
+        .iter()
+        .map(|s| format!("resource {s}: skipped"))
+        .collect::<Vec<_>>();
     let pools = pools::plan(&linstor.pools, inventory, &mut warnings);
     let mut volumes = Vec::with_capacity(linstor.volumes.len());
     for volume in &linstor.volumes {
-        let context = volumes::Context { pools: &pools, linstor_pools: &linstor.pools, inventory };
+        let context = volumes::Context {
+            pools: &pools,
+            linstor_pools: &linstor.pools,
+            inventory,
+        };
         match volumes::plan(volume, &context) {
             Ok(objects) => volumes.push(objects),
             Err(mut found) => problems.append(&mut found),
         }
     }
+    warnings.extend(orphan_volumes(linstor, inventory));
     if !problems.is_empty() {
         return Err(all_problems(
             "Pass 1 cannot map these LINSTOR volumes onto the new control plane",
@@ -53,5 +62,24 @@ pub fn plan(linstor: &Linstor, inventory: &Inventory) -> Result<Plan, Error> {
              migration state to not_started and rerun the Job.",
         ));
     }
-    Ok(Plan { pools: pools.objects, volumes, warnings })
+    Ok(Plan {
+        pools: pools.objects,
+        volumes,
+        warnings,
+    })
+}
+
+/// PVs of the replicated driver that LINSTOR knows nothing about: nothing to take over,
+/// but an operator should hear of them.
+fn orphan_volumes(linstor: &Linstor, inventory: &Inventory) -> Vec<String> {
+    let known: std::collections::BTreeSet<&str> =
+        linstor.volumes.iter().map(|v| v.name.as_str()).collect();
+    inventory
+        .csi_volumes
+        .iter()
+        .filter(|pv| !known.contains(pv.as_str()))
+        .map(|pv| {
+            format!("PersistentVolume {pv}: no LINSTOR resource, so nothing to migrate for it")
+        })
+        .collect()
 }

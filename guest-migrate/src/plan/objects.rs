@@ -63,7 +63,13 @@ pub fn llv(name: &str, volume: &str, size: &str, backing: &Backing) -> Value {
 }
 
 /// A DRBD resource in maintenance, so the agent leaves the running device alone.
-pub fn drbd_resource(name: &str, volume: &str, node: &str, node_id: u32, diskful: Option<(&str, &str)>) -> Value {
+pub fn drbd_resource(
+    name: &str,
+    volume: &str,
+    node: &str,
+    node_id: u32,
+    diskful: Option<(&str, &str)>,
+) -> Value {
     let mut spec = json!({
         "nodeName": node,
         "nodeID": node_id,
@@ -79,7 +85,13 @@ pub fn drbd_resource(name: &str, volume: &str, node: &str, node_id: u32, diskful
     object(DRBDR, name, spec)
 }
 
-pub fn replica(name: &str, volume: &str, node: &str, kind: &str, backing: Option<&Backing>) -> Value {
+pub fn replica(
+    name: &str,
+    volume: &str,
+    node: &str,
+    kind: &str,
+    backing: Option<&Backing>,
+) -> Value {
     let mut spec = json!({ "replicatedVolumeName": volume, "nodeName": node, "type": kind });
     if let Some(b) = backing {
         spec["lvmVolumeGroupName"] = json!(b.lvg);
@@ -120,5 +132,9 @@ pub fn volume(name: &str, size: &str, manual: &Manual) -> Value {
 }
 
 pub fn attachment(volume: &str, node: &str) -> Value {
-    object(RVA, &format!("csi-{volume}-{node}"), json!({ "replicatedVolumeName": volume, "nodeName": node }))
+    object(
+        RVA,
+        &format!("csi-{volume}-{node}"),
+        json!({ "replicatedVolumeName": volume, "nodeName": node }),
+    )
 }

@@ -23,13 +23,22 @@ pub struct Pools {
     pub by_linstor_name: BTreeMap<String, Result<Usable, String>>,
 }
 
-pub fn plan(linstor: &BTreeMap<String, Vec<PoolNode>>, inventory: &Inventory, warnings: &mut Vec<String>) -> Pools {
-    let mut pools = Pools { objects: Vec::new(), by_linstor_name: BTreeMap::new() };
+pub fn plan(
+    linstor: &BTreeMap<String, Vec<PoolNode>>,
+    inventory: &Inventory,
+    warnings: &mut Vec<String>,
+) -> Pools {
+    let mut pools = Pools {
+        objects: Vec::new(),
+        by_linstor_name: BTreeMap::new(),
+    };
     let mut taken: BTreeMap<String, &str> = BTreeMap::new();
     for (pool, nodes) in linstor {
         let name = format!("{POOL_PREFIX}{}", dns_label(pool));
         let outcome = match taken.insert(name.clone(), pool) {
-            Some(other) => Err(format!("LINSTOR pools {other} and {pool} both map to ReplicatedStoragePool {name}")),
+            Some(other) => Err(format!(
+                "LINSTOR pools {other} and {pool} both map to ReplicatedStoragePool {name}"
+            )),
             None => one(pool, &name, nodes, inventory, warnings),
         };
         let outcome = outcome.map(|(object, thin)| {
@@ -45,13 +54,22 @@ pub fn plan(linstor: &BTreeMap<String, Vec<PoolNode>>, inventory: &Inventory, wa
 }
 
 /// The pool object and whether it is thin; `Err` says why the pool cannot be made.
-fn one(pool: &str, name: &str, nodes: &[PoolNode], inventory: &Inventory, warnings: &mut Vec<String>) -> Result<(Value, bool), String> {
+fn one(
+    pool: &str,
+    name: &str,
+    nodes: &[PoolNode],
+    inventory: &Inventory,
+    warnings: &mut Vec<String>,
+) -> Result<(Value, bool), String> {
     let thin = driver_of(nodes)?;
     let mut groups: Vec<PoolGroup> = Vec::new();
     for node in nodes {
         match group_of(node, thin, inventory) {
             Ok(group) => groups.push(group),
-            Err(why) => warnings.push(format!("LINSTOR pool {pool} on node {}: {why}; node left out of {name}", node.node)),
+            Err(why) => warnings.push(format!(
+                "LINSTOR pool {pool} on node {}: {why}; node left out of {name}",
+                node.node
+            )),
         }
     }
     if groups.is_empty() {
@@ -64,12 +82,22 @@ fn one(pool: &str, name: &str, nodes: &[PoolNode], inventory: &Inventory, warnin
 
 /// The node's LVMVolumeGroup (by node and VG name) with its thin pool for thin pools.
 fn group_of(node: &PoolNode, thin: bool, inventory: &Inventory) -> Result<PoolGroup, String> {
-    let vg = node.vg.as_deref().ok_or("no StorDriver/StorPoolName property")?;
+    let vg = node
+        .vg
+        .as_deref()
+        .ok_or("no StorDriver/StorPoolName property")?;
     if thin && node.thin_pool.is_none() {
-        return Err(format!("StorDriver/StorPoolName {vg:?} names no thin pool (expected vg/thinpool)"));
+        return Err(format!(
+            "StorDriver/StorPoolName {vg:?} names no thin pool (expected vg/thinpool)"
+        ));
     }
-    let group = inventory.volume_group(&node.node, vg).ok_or_else(|| format!("no LVMVolumeGroup for VG {vg:?}"))?;
-    Ok(PoolGroup { name: group.name.clone(), thin_pool: if thin { node.thin_pool.clone() } else { None } })
+    let group = inventory
+        .volume_group(&node.node, vg)
+        .ok_or_else(|| format!("no LVMVolumeGroup for VG {vg:?}"))?;
+    Ok(PoolGroup {
+        name: group.name.clone(),
+        thin_pool: if thin { node.thin_pool.clone() } else { None },
+    })
 }
 
 /// True for thin; one driver per pool, LVM or LVM_THIN only.
@@ -79,7 +107,12 @@ fn driver_of(nodes: &[PoolNode]) -> Result<bool, String> {
         let this = match &node.driver {
             Driver::Thick => false,
             Driver::Thin => true,
-            Driver::Other(driver) => return Err(format!("driver {driver} on node {} is not LVM or LVM_THIN", node.node)),
+            Driver::Other(driver) => {
+                return Err(format!(
+                    "driver {driver} on node {} is not LVM or LVM_THIN",
+                    node.node
+                ));
+            }
         };
         if thin.is_some_and(|t| t != this) {
             return Err("mixes LVM and LVM_THIN across nodes".into());
@@ -91,5 +124,14 @@ fn driver_of(nodes: &[PoolNode]) -> Result<bool, String> {
 
 /// A pool name as a Kubernetes name: lowercase, anything but [a-z0-9-.] becomes `-`.
 fn dns_label(pool: &str) -> String {
-    pool.chars().map(|c| c.to_ascii_lowercase()).map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.' { c } else { '-' }).collect()
+    pool.chars()
+        .map(|c| c.to_ascii_lowercase())
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }

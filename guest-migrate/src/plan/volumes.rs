@@ -44,12 +44,27 @@ pub fn plan(volume: &Volume, cx: &Context) -> Result<Vec<Value>, Vec<String>> {
             llvs.push(objects::llv(&name, &volume.name, &size, b));
         }
         let disk = backing.as_ref().map(|_| (size.as_str(), name.as_str()));
-        drbds.push(objects::drbd_resource(&name, &volume.name, &replica.node, replica.node_id, disk));
-        rvrs.push(objects::replica(&name, &volume.name, &replica.node, kind, backing.as_ref()));
+        drbds.push(objects::drbd_resource(
+            &name,
+            &volume.name,
+            &replica.node,
+            replica.node_id,
+            disk,
+        ));
+        rvrs.push(objects::replica(
+            &name,
+            &volume.name,
+            &replica.node,
+            kind,
+            backing.as_ref(),
+        ));
     }
     let diskful = llvs.len();
     if diskful == 0 && problems.is_empty() {
-        problems.push(format!("volume {}: no diskful replica in LINSTOR, so no data to take over", volume.name));
+        problems.push(format!(
+            "volume {}: no diskful replica in LINSTOR, so no data to take over",
+            volume.name
+        ));
     }
     if !problems.is_empty() {
         return Err(problems);
@@ -60,19 +75,33 @@ pub fn plan(volume: &Volume, cx: &Context) -> Result<Vec<Value>, Vec<String>> {
     out.append(&mut drbds);
     out.append(&mut rvrs);
     out.push(objects::volume(&volume.name, &size, &manual));
-    out.extend(attached.into_iter().flatten().map(|node| objects::attachment(&volume.name, node)));
+    out.extend(
+        attached
+            .into_iter()
+            .flatten()
+            .map(|node| objects::attachment(&volume.name, node)),
+    );
     Ok(out)
 }
 
 /// Bytes: the PV's capacity, else LINSTOR's size; rounded up to DRBD's 4 KiB unit.
 fn size_of(volume: &Volume, inventory: &Inventory) -> Result<u64, String> {
     let bytes = match inventory.capacities.get(&volume.name) {
-        Some(capacity) => value_bytes(capacity)
-            .map_err(|e| format!("PersistentVolume {}: spec.capacity.storage: {e}", volume.name))?,
+        Some(capacity) => value_bytes(capacity).map_err(|e| {
+            format!(
+                "PersistentVolume {}: spec.capacity.storage: {e}",
+                volume.name
+            )
+        })?,
         None => volume
             .size_kib
             .and_then(|kib| kib.checked_mul(1024))
-            .ok_or_else(|| format!("volume {}: no PersistentVolume and no LINSTOR VolumeDefinitions size", volume.name))?,
+            .ok_or_else(|| {
+                format!(
+                    "volume {}: no PersistentVolume and no LINSTOR VolumeDefinitions size",
+                    volume.name
+                )
+            })?,
     };
     if bytes == 0 {
         return Err(format!("volume {}: size is 0", volume.name));
@@ -85,7 +114,11 @@ fn pool_of(volume: &Volume) -> Result<String, String> {
     if let Some(pool) = &volume.group_pool {
         return Ok(pool.clone());
     }
-    let mut pools = volume.replicas.iter().filter(|r| r.kind == ReplicaKind::Diskful).map(|r| r.pool.as_deref());
+    let mut pools = volume
+        .replicas
+        .iter()
+        .filter(|r| r.kind == ReplicaKind::Diskful)
+        .map(|r| r.pool.as_deref());
     let first = pools.next().flatten();
     match first {
         Some(pool) if pools.all(|p| p == Some(pool)) => Ok(pool.to_owned()),
@@ -99,29 +132,70 @@ fn pool_of(volume: &Volume) -> Result<String, String> {
 fn usable_pool<'p>(volume: &Volume, pool: &str, cx: &Context<'p>) -> Result<&'p Usable, String> {
     match cx.pools.by_linstor_name.get(pool) {
         Some(Ok(usable)) => Ok(usable),
-        Some(Err(why)) => Err(format!("volume {}: its LINSTOR pool {pool} cannot be migrated: {why}", volume.name)),
-        None => Err(format!("volume {}: LINSTOR pool {pool} has no NodeStorPool entries", volume.name)),
+        Some(Err(why)) => Err(format!(
+            "volume {}: its LINSTOR pool {pool} cannot be migrated: {why}",
+            volume.name
+        )),
+        None => Err(format!(
+            "volume {}: LINSTOR pool {pool} has no NodeStorPool entries",
+            volume.name
+        )),
     }
 }
 
 /// The LVMVolumeGroup (and thin pool) under a diskful replica.
-fn backing<'c>(volume: &Volume, replica: &Replica, pool: &str, usable: &Usable, cx: &Context<'c>) -> Result<Backing<'c>, String> {
-    let at = || format!("volume {} replica on node {} (node ID {})", volume.name, replica.node, replica.node_id);
+fn backing<'c>(
+    volume: &Volume,
+    replica: &Replica,
+    pool: &str,
+    usable: &Usable,
+    cx: &Context<'c>,
+) -> Result<Backing<'c>, String> {
+    let at = || {
+        format!(
+            "volume {} replica on node {} (node ID {})",
+            volume.name, replica.node, replica.node_id
+        )
+    };
     if let Some(own) = replica.pool.as_deref().filter(|own| *own != pool) {
-        return Err(format!("{}: lives in pool {own}, but the volume's pool is {pool}", at()));
+        return Err(format!(
+            "{}: lives in pool {own}, but the volume's pool is {pool}",
+            at()
+        ));
     }
-    let node = cx.linstor_pools.get(pool).and_then(|nodes| nodes.iter().find(|n| n.node == replica.node));
-    let node = node.ok_or_else(|| format!("{}: LINSTOR pool {pool} has no entry for this node", at()))?;
-    let vg = node.vg.as_deref().ok_or_else(|| format!("{}: pool {pool} has no StorDriver/StorPoolName on this node", at()))?;
+    let node = cx
+        .linstor_pools
+        .get(pool)
+        .and_then(|nodes| nodes.iter().find(|n| n.node == replica.node));
+    let node =
+        node.ok_or_else(|| format!("{}: LINSTOR pool {pool} has no entry for this node", at()))?;
+    let vg = node.vg.as_deref().ok_or_else(|| {
+        format!(
+            "{}: pool {pool} has no StorDriver/StorPoolName on this node",
+            at()
+        )
+    })?;
     let group = cx.inventory.volume_group(&replica.node, vg).ok_or_else(|| {
-        format!("{}: no LVMVolumeGroup on node {} with actualVGNameOnTheNode {vg}; create it (sds-node-configurator)", at(), replica.node)
+        format!(
+            "{}: no LVMVolumeGroup on node {} with actualVGNameOnTheNode {vg}; create it (sds-node-configurator)",
+            at(),
+            replica.node
+        )
     })?;
     let thin_pool = match (usable.thin, node.thin_pool.as_deref()) {
-        (true, None) => return Err(format!("{}: thin pool {pool} names no thin pool for VG {vg}", at())),
+        (true, None) => {
+            return Err(format!(
+                "{}: thin pool {pool} names no thin pool for VG {vg}",
+                at()
+            ));
+        }
         (true, thin) => thin,
         (false, _) => None,
     };
-    Ok(Backing { lvg: &group.name, thin_pool })
+    Ok(Backing {
+        lvg: &group.name,
+        thin_pool,
+    })
 }
 
 /// Diskful replicas = FTT + GMDR + 1 with |FTT - GMDR| <= 1 (both at most 2): one

@@ -16,31 +16,57 @@ pub const BIG: usize = 1000;
 /// Every name an object refers to exists, with the kind it must have.
 pub fn assert_references(objects: &[Value], volume_groups: &[&str]) {
     let names: HashMap<&str, BTreeSet<&str>> = objects.iter().fold(HashMap::new(), |mut m, o| {
-        m.entry(o["kind"].as_str().unwrap_or("")).or_default().insert(o["metadata"]["name"].as_str().unwrap_or(""));
+        m.entry(o["kind"].as_str().unwrap_or(""))
+            .or_default()
+            .insert(o["metadata"]["name"].as_str().unwrap_or(""));
         m
     });
-    let has = |kind: &str, name: &Value| names.get(kind).is_some_and(|s| s.contains(name.as_str().unwrap_or("?")));
+    let has = |kind: &str, name: &Value| {
+        names
+            .get(kind)
+            .is_some_and(|s| s.contains(name.as_str().unwrap_or("?")))
+    };
     let mut broken = Vec::new();
     for o in objects {
         let spec = &o["spec"];
         let refs: Vec<(&str, &Value)> = match o["kind"].as_str().unwrap_or("") {
-            "ReplicatedVolume" => vec![("ReplicatedStoragePool", &spec["manualConfiguration"]["replicatedStoragePoolName"])],
-            "ReplicatedVolumeReplica" | "ReplicatedVolumeAttachment" => vec![("ReplicatedVolume", &spec["replicatedVolumeName"])],
-            "DRBDResource" if spec["type"] == "Diskful" => vec![("LVMLogicalVolume", &spec["lvmLogicalVolumeName"])],
+            "ReplicatedVolume" => vec![(
+                "ReplicatedStoragePool",
+                &spec["manualConfiguration"]["replicatedStoragePoolName"],
+            )],
+            "ReplicatedVolumeReplica" | "ReplicatedVolumeAttachment" => {
+                vec![("ReplicatedVolume", &spec["replicatedVolumeName"])]
+            }
+            "DRBDResource" if spec["type"] == "Diskful" => {
+                vec![("LVMLogicalVolume", &spec["lvmLogicalVolumeName"])]
+            }
             _ => vec![],
         };
         for (kind, name) in refs {
             if !has(kind, name) {
-                broken.push(format!("{} {} -> missing {kind} {name}", o["kind"], o["metadata"]["name"]));
+                broken.push(format!(
+                    "{} {} -> missing {kind} {name}",
+                    o["kind"], o["metadata"]["name"]
+                ));
             }
         }
-        for group in [&spec["lvmVolumeGroupName"]].into_iter().filter(|g| !g.is_null()) {
+        for group in [&spec["lvmVolumeGroupName"]]
+            .into_iter()
+            .filter(|g| !g.is_null())
+        {
             if !volume_groups.contains(&group.as_str().unwrap_or("?")) {
-                broken.push(format!("{} {} -> unknown LVMVolumeGroup {group}", o["kind"], o["metadata"]["name"]));
+                broken.push(format!(
+                    "{} {} -> unknown LVMVolumeGroup {group}",
+                    o["kind"], o["metadata"]["name"]
+                ));
             }
         }
     }
-    assert!(broken.is_empty(), "dangling references:\n{}", broken.join("\n"));
+    assert!(
+        broken.is_empty(),
+        "dangling references:\n{}",
+        broken.join("\n")
+    );
 }
 
 #[test]
@@ -57,12 +83,32 @@ fn a_thousand_volumes_migrate_completely_and_validly() {
     assert_eq!(c["ReplicatedVolumeReplica"], BIG * 3);
     assert_eq!(c["ReplicatedVolume"], BIG);
     assert_eq!(c["ReplicatedStoragePool"], 2);
-    let attached = (0..BIG).map(|i| if i % 30 == 0 { 2 } else if i % 3 == 0 { 1 } else { 0 }).sum::<usize>();
+    let attached = (0..BIG)
+        .map(|i| {
+            if i % 30 == 0 {
+                2
+            } else if i % 3 == 0 {
+                1
+            } else {
+                0
+            }
+        })
+        .sum::<usize>();
     assert_eq!(c["ReplicatedVolumeAttachment"], attached);
     Schemas::load().assert_all_valid(&objects);
-    let groups: Vec<String> = (0..6).map(|n| format!("vg-{}", generator::node(n))).collect();
-    assert_references(&objects, &groups.iter().map(String::as_str).collect::<Vec<_>>());
-    assert!(objects.iter().filter(|o| o["kind"] == "DRBDResource").all(|o| o["spec"].get("maintenance").is_none()));
+    let groups: Vec<String> = (0..6)
+        .map(|n| format!("vg-{}", generator::node(n)))
+        .collect();
+    assert_references(
+        &objects,
+        &groups.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert!(
+        objects
+            .iter()
+            .filter(|o| o["kind"] == "DRBDResource")
+            .all(|o| o["spec"].get("maintenance").is_none())
+    );
 }
 
 #[test]
@@ -72,16 +118,32 @@ fn generated_volumes_map_sizes_and_resilience() {
     let objects = created(&store.store);
     let rv = |i: usize| {
         let name = generator::volume_name(i);
-        objects.iter().find(|o| o["kind"] == "ReplicatedVolume" && o["metadata"]["name"] == name.as_str()).cloned().expect("RV")
+        objects
+            .iter()
+            .find(|o| o["kind"] == "ReplicatedVolume" && o["metadata"]["name"] == name.as_str())
+            .cloned()
+            .expect("RV")
     };
     // Volume 0: 1G (not 4 KiB aligned) -> rounded up; D-D-TB -> FTT 1, GMDR 0; attached twice.
     assert_eq!(rv(0)["spec"]["size"], "976564Ki");
     assert_eq!(rv(0)["spec"]["maxAttachments"], 2);
-    assert_eq!(rv(0)["spec"]["manualConfiguration"]["guaranteedMinimumDataRedundancy"], 0);
+    assert_eq!(
+        rv(0)["spec"]["manualConfiguration"]["guaranteedMinimumDataRedundancy"],
+        0
+    );
     // Volume 2: three diskful -> FTT 1, GMDR 1. Volume 3: one diskful -> 0/0, Ignored.
-    assert_eq!(rv(2)["spec"]["manualConfiguration"]["guaranteedMinimumDataRedundancy"], 1);
-    assert_eq!(rv(3)["spec"]["manualConfiguration"]["failuresToTolerate"], 0);
+    assert_eq!(
+        rv(2)["spec"]["manualConfiguration"]["guaranteedMinimumDataRedundancy"],
+        1
+    );
+    assert_eq!(
+        rv(3)["spec"]["manualConfiguration"]["failuresToTolerate"],
+        0
+    );
     // Volume 7 has no PV: size from LINSTOR's vlm_size (8 GiB).
     assert_eq!(rv(7)["spec"]["size"], "8Gi");
-    assert_eq!(rv(1)["spec"]["manualConfiguration"]["replicatedStoragePoolName"], "linstor-auto-pool-thin");
+    assert_eq!(
+        rv(1)["spec"]["manualConfiguration"]["replicatedStoragePoolName"],
+        "linstor-auto-pool-thin"
+    );
 }

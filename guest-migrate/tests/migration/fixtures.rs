@@ -35,13 +35,25 @@ fn small_cluster_creates_exactly_the_expected_objects() {
         ("ReplicatedVolumeAttachment", 3),
         ("ReplicatedVolumeReplica", 12),
     ];
-    let expected_counts = expected_counts.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect();
+    let expected_counts = expected_counts
+        .iter()
+        .map(|(k, n)| ((*k).to_owned(), *n))
+        .collect();
     assert_eq!(counts(&objects), expected_counts);
     Schemas::load().assert_all_valid(&objects);
     assert_golden("small-cluster", &objects);
     assert!(summary.contains("4 volumes"), "{summary}");
-    for state in ["stage1_started", "stage1_completed", "stage2_started", "all_completed"] {
-        assert!(log.contains(&format!("to={state}")), "state change to {state} not logged: {:#?}", log.0);
+    for state in [
+        "stage1_started",
+        "stage1_completed",
+        "stage2_started",
+        "all_completed",
+    ] {
+        assert!(
+            log.contains(&format!("to={state}")),
+            "state change to {state} not logged: {:#?}",
+            log.0
+        );
     }
 }
 
@@ -52,10 +64,16 @@ fn small_cluster_maps_flags_ids_pools_and_attachments() {
     let thick = "pvc-923a7369-94e3-bf91-1a61-dbe22e44158b";
     // WORKER-1 has flags 388 and DRBD node ID 2.
     let tb = find(&objects, "ReplicatedVolumeReplica", &format!("{thick}-2"));
-    assert_eq!(tb["spec"], json!({"replicatedVolumeName": thick, "nodeName": "worker-1", "type": "TieBreaker"}));
+    assert_eq!(
+        tb["spec"],
+        json!({"replicatedVolumeName": thick, "nodeName": "worker-1", "type": "TieBreaker"})
+    );
     let tb_drbd = find(&objects, "DRBDResource", &format!("{thick}-2"));
     assert_eq!(tb_drbd["spec"]["type"], "Diskless");
-    assert!(tb_drbd["spec"].get("size").is_none() && tb_drbd["spec"].get("lvmLogicalVolumeName").is_none());
+    assert!(
+        tb_drbd["spec"].get("size").is_none()
+            && tb_drbd["spec"].get("lvmLogicalVolumeName").is_none()
+    );
     // WORKER-2 (node ID 1) is diskful in the thick pool on vg0.
     let llv = find(&objects, "LVMLogicalVolume", &format!("{thick}-1"));
     assert_eq!(
@@ -66,29 +84,61 @@ fn small_cluster_maps_flags_ids_pools_and_attachments() {
     assert_eq!(drbd["spec"]["lvmLogicalVolumeName"], format!("{thick}-1"));
     assert_eq!(drbd["spec"]["nodeID"], 1);
     let rv = find(&objects, "ReplicatedVolume", thick);
-    assert_eq!(rv["spec"]["manualConfiguration"]["replicatedStoragePoolName"], "linstor-auto-pool-thick");
+    assert_eq!(
+        rv["spec"]["manualConfiguration"]["replicatedStoragePoolName"],
+        "linstor-auto-pool-thick"
+    );
     assert_eq!(rv["spec"]["manualConfiguration"]["failuresToTolerate"], 1);
-    find(&objects, "ReplicatedVolumeAttachment", &format!("csi-{thick}-worker-0"));
+    find(
+        &objects,
+        "ReplicatedVolumeAttachment",
+        &format!("csi-{thick}-worker-0"),
+    );
     // The thin volume: LVM_THIN on vg0/thinpool, WORKER-1 diskless (260, node ID 2), not attached.
     let thin = "pvc-7e62aa0a-1df9-fd78-9c65-39382b0537e6";
     let thin_llv = find(&objects, "LVMLogicalVolume", &format!("{thin}-0"));
     assert_eq!(thin_llv["spec"]["thin"], json!({"poolName": "thinpool"}));
-    assert_eq!(find(&objects, "ReplicatedVolumeReplica", &format!("{thin}-2"))["spec"]["type"], "Access");
-    assert!(!objects.iter().any(|o| o["kind"] == "ReplicatedVolumeAttachment" && o["spec"]["replicatedVolumeName"] == thin));
+    assert_eq!(
+        find(&objects, "ReplicatedVolumeReplica", &format!("{thin}-2"))["spec"]["type"],
+        "Access"
+    );
+    assert!(
+        !objects
+            .iter()
+            .any(|o| o["kind"] == "ReplicatedVolumeAttachment"
+                && o["spec"]["replicatedVolumeName"] == thin)
+    );
     let pool = find(&objects, "ReplicatedStoragePool", "linstor-auto-pool-thin");
     assert_eq!(pool["spec"]["type"], "LVMThin");
-    assert_eq!(pool["spec"]["lvmVolumeGroups"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        pool["spec"]["lvmVolumeGroups"].as_array().map(Vec::len),
+        Some(3)
+    );
     // The 1Gi volume keeps its PV's size.
-    assert_eq!(find(&objects, "ReplicatedVolume", "pvc-5d158a2f-f2ee-4e45-19f9-919c895fd7b3")["spec"]["size"], "1Gi");
+    assert_eq!(
+        find(
+            &objects,
+            "ReplicatedVolume",
+            "pvc-5d158a2f-f2ee-4e45-19f9-919c895fd7b3"
+        )["spec"]["size"],
+        "1Gi"
+    );
 }
 
 #[test]
 fn pass2_lifts_maintenance_on_every_drbd_resource() {
     let (objects, _, _) = migrate(fixture("small-cluster.yaml"));
-    let drbds: Vec<&Value> = objects.iter().filter(|o| o["kind"] == "DRBDResource").collect();
+    let drbds: Vec<&Value> = objects
+        .iter()
+        .filter(|o| o["kind"] == "DRBDResource")
+        .collect();
     assert_eq!(drbds.len(), 12);
     for drbd in drbds {
-        assert!(drbd["spec"].get("maintenance").is_none(), "{} still in maintenance", drbd["metadata"]["name"]);
+        assert!(
+            drbd["spec"].get("maintenance").is_none(),
+            "{} still in maintenance",
+            drbd["metadata"]["name"]
+        );
     }
 }
 
@@ -96,7 +146,11 @@ fn pass2_lifts_maintenance_on_every_drbd_resource() {
 fn minimal_crs_without_volume_group_create_nothing_and_warn() {
     let (objects, log, _) = migrate(fixture("minimal-crs.yaml"));
     assert_eq!(objects, Vec::<Value>::new());
-    assert!(log.contains("LINSTOR pool pool-a: not migrated"), "{:#?}", log.0);
+    assert!(
+        log.contains("LINSTOR pool pool-a: not migrated"),
+        "{:#?}",
+        log.0
+    );
 }
 
 #[test]
@@ -113,5 +167,30 @@ fn minimal_crs_with_volume_group_create_the_pool() {
 #[test]
 fn created_objects_refer_to_each_other_consistently() {
     let (objects, _, _) = migrate(fixture("small-cluster.yaml"));
-    crate::big::assert_references(&objects, &["vg-worker-0-dbc4e3", "vg-worker-1-937f54", "vg-worker-2-e26cca"]);
+    crate::big::assert_references(
+        &objects,
+        &[
+            "vg-worker-0-dbc4e3",
+            "vg-worker-1-937f54",
+            "vg-worker-2-e26cca",
+        ],
+    );
+}
+
+#[test]
+fn a_csi_volume_without_linstor_data_is_reported_not_invented() {
+    let mut objects = fixture("small-cluster.yaml");
+    objects.push(json!({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pvc-orphan"},
+        "spec": {"capacity": {"storage": "1Gi"}, "csi": {"driver": "replicated.csi.storage.deckhouse.io", "volumeHandle": "pvc-orphan"}}}));
+    let (created, log, _) = migrate(objects);
+    assert!(
+        log.contains("PersistentVolume pvc-orphan: no LINSTOR resource"),
+        "{:#?}",
+        log.0
+    );
+    assert!(
+        !created
+            .iter()
+            .any(|o| o["metadata"]["name"] == "pvc-orphan")
+    );
 }

@@ -8,4 +8,5 @@ mod big;
 mod crash;
 mod fixtures;
 mod flow;
+mod grants;
 mod recovery;

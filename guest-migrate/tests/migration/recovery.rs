@@ -12,15 +12,27 @@ const THICK: &str = "pvc-923a7369-94e3-bf91-1a61-dbe22e44158b";
 const THIN: &str = "pvc-7e62aa0a-1df9-fd78-9c65-39382b0537e6";
 
 fn key(kind: &str, name: &str) -> kube_memstore::Key {
-    let api_version = if kind == "ConfigMap" { "v1" } else { "storage.deckhouse.io/v1alpha1" };
+    let api_version = if kind == "ConfigMap" {
+        "v1"
+    } else {
+        "storage.deckhouse.io/v1alpha1"
+    };
     let namespace = (kind == "ConfigMap").then(|| "d8-sds-replicated-volume".to_owned());
-    kube_memstore::Key { api_version: api_version.into(), kind: kind.into(), namespace, name: name.into() }
+    kube_memstore::Key {
+        api_version: api_version.into(),
+        kind: kind.into(),
+        namespace,
+        name: name.into(),
+    }
 }
 
 fn reset(cluster: &mut StoreCluster) {
     let cm = configmap("not_started");
     let patch = json!({"data": cm["data"]});
-    cluster.store.merge_patch(&key("ConfigMap", "control-plane-migration"), &patch).expect("reset");
+    cluster
+        .store
+        .merge_patch(&key("ConfigMap", "control-plane-migration"), &patch)
+        .expect("reset");
 }
 
 fn failed(cluster: &mut StoreCluster) -> String {
@@ -53,23 +65,51 @@ fn pass2_reports_every_mismatch_then_recovers_once_fixed() {
     let mut cluster = seeded(fixture("small-cluster.yaml"));
     advance_to(&mut cluster, "stage1_completed");
     let store = &mut cluster.store;
-    store.merge_patch(&key("ReplicatedVolumeReplica", &format!("{THICK}-2")), &json!({"spec": {"type": "Access"}})).expect("tamper");
-    store.merge_patch(&key("ReplicatedVolume", THICK), &json!({"spec": {"size": "4Gi"}})).expect("tamper");
-    store.delete(&key("LVMLogicalVolume", &format!("{THIN}-0"))).expect("tamper");
+    store
+        .merge_patch(
+            &key("ReplicatedVolumeReplica", &format!("{THICK}-2")),
+            &json!({"spec": {"type": "Access"}}),
+        )
+        .expect("tamper");
+    store
+        .merge_patch(
+            &key("ReplicatedVolume", THICK),
+            &json!({"spec": {"size": "4Gi"}}),
+        )
+        .expect("tamper");
+    store
+        .delete(&key("LVMLogicalVolume", &format!("{THIN}-0")))
+        .expect("tamper");
     let error = failed(&mut cluster);
-    for named in [format!("ReplicatedVolumeReplica {THICK}-2"), format!("ReplicatedVolume {THICK}"), format!("LVMLogicalVolume {THIN}-0: missing")] {
+    for named in [
+        format!("ReplicatedVolumeReplica {THICK}-2"),
+        format!("ReplicatedVolume {THICK}"),
+        format!("LVMLogicalVolume {THIN}-0: missing"),
+    ] {
         assert!(error.contains(&named), "{named} not reported in:\n{error}");
     }
     assert!(error.contains("3 problem(s)"), "{error}");
     assert_eq!(state(&cluster.store).as_deref(), Some("stage2_started"));
-    let in_maintenance = created(&cluster.store).iter().filter(|o| o["spec"]["maintenance"] == "NoResourceReconciliation").count();
-    assert_eq!(in_maintenance, 12, "a failed Pass 2 must not lift maintenance");
+    let in_maintenance = created(&cluster.store)
+        .iter()
+        .filter(|o| o["spec"]["maintenance"] == "NoResourceReconciliation")
+        .count();
+    assert_eq!(
+        in_maintenance, 12,
+        "a failed Pass 2 must not lift maintenance"
+    );
     // Recovery without fixing the data fails the same way.
     reset(&mut cluster);
     assert!(failed(&mut cluster).contains(&format!("ReplicatedVolume {THICK}")));
     // Fix: delete the wrong objects (Pass 1 recreates them), reset, rerun.
-    cluster.store.delete(&key("ReplicatedVolumeReplica", &format!("{THICK}-2"))).expect("fix");
-    cluster.store.delete(&key("ReplicatedVolume", THICK)).expect("fix");
+    cluster
+        .store
+        .delete(&key("ReplicatedVolumeReplica", &format!("{THICK}-2")))
+        .expect("fix");
+    cluster
+        .store
+        .delete(&key("ReplicatedVolume", THICK))
+        .expect("fix");
     reset(&mut cluster);
     complete(&mut cluster, &mut Lines::default());
     assert_eq!(created(&cluster.store), reference_created());
@@ -77,17 +117,35 @@ fn pass2_reports_every_mismatch_then_recovers_once_fixed() {
 
 #[test]
 fn pass1_failure_creates_nothing_and_recovers_once_fixed() {
-    let objects: Vec<Value> = fixture("small-cluster.yaml").into_iter().filter(|o| o["metadata"]["name"] != "vg-worker-2-e26cca").collect();
-    let removed = fixture("small-cluster.yaml").into_iter().find(|o| o["metadata"]["name"] == "vg-worker-2-e26cca").expect("fixture LVG");
+    let objects: Vec<Value> = fixture("small-cluster.yaml")
+        .into_iter()
+        .filter(|o| o["metadata"]["name"] != "vg-worker-2-e26cca")
+        .collect();
+    let removed = fixture("small-cluster.yaml")
+        .into_iter()
+        .find(|o| o["metadata"]["name"] == "vg-worker-2-e26cca")
+        .expect("fixture LVG");
     let mut cluster = seeded(objects);
     let error = failed(&mut cluster);
-    assert!(error.contains("Pass 1") && error.contains("2 problem(s)"), "{error}");
+    assert!(
+        error.contains("Pass 1") && error.contains("2 problem(s)"),
+        "{error}"
+    );
     for volume in [THICK, THIN] {
-        assert!(error.contains(&format!("volume {volume} replica on node worker-2")), "{volume} not named:\n{error}");
+        assert!(
+            error.contains(&format!("volume {volume} replica on node worker-2")),
+            "{volume} not named:\n{error}"
+        );
     }
     assert!(error.contains("LVMVolumeGroup"), "{error}");
-    assert!(created(&cluster.store).is_empty(), "nothing may be created before the plan is complete");
-    cluster.store.create(removed).expect("fix: the LVMVolumeGroup is back");
+    assert!(
+        created(&cluster.store).is_empty(),
+        "nothing may be created before the plan is complete"
+    );
+    cluster
+        .store
+        .create(removed)
+        .expect("fix: the LVMVolumeGroup is back");
     reset(&mut cluster);
     complete(&mut cluster, &mut Lines::default());
     assert_eq!(created(&cluster.store), reference_created());
@@ -98,12 +156,20 @@ fn unsupported_linstor_flags_fail_naming_resource_and_node() {
     let objects: Vec<Value> = fixture("small-cluster.yaml")
         .into_iter()
         .map(|mut o| {
-            if o["kind"] == "Resources" && o["spec"]["resource_flags"] == 388 && o["spec"]["node_name"] == "WORKER-1" {
+            if o["kind"] == "Resources"
+                && o["spec"]["resource_flags"] == 388
+                && o["spec"]["node_name"] == "WORKER-1"
+            {
                 o["spec"]["resource_flags"] = json!(389);
             }
             o
         })
         .collect();
     let error = failed(&mut seeded(objects));
-    assert!(error.contains(&format!("LINSTOR resource {THICK} on node worker-1: resource_flags 389")), "{error}");
+    assert!(
+        error.contains(&format!(
+            "LINSTOR resource {THICK} on node worker-1: resource_flags 389"
+        )),
+        "{error}"
+    );
 }

@@ -10,16 +10,23 @@ use crate::table::{Component, StateTable, TERMINAL};
 pub fn check_plan(table: &StateTable, input: &PlanInput, plan: &[Decision]) -> Result<(), String> {
     check_shape(plan)?;
     let on = |c: Component| plan.iter().any(|d| d.component == c && d.rendered);
-    let (linstor, agent, controller) =
-        (on(Component::Linstor), on(Component::Agent), on(Component::Controller));
+    let (linstor, agent, controller) = (
+        on(Component::Linstor),
+        on(Component::Agent),
+        on(Component::Controller),
+    );
     if linstor && (agent || controller) {
         return Err("LINSTOR rendered together with the new agent or controller".into());
     }
     let finished = input.new_control_plane && table.final_state() == Some(input.state.as_str());
     if on(Component::Csi) && !(linstor || (agent && controller && finished)) {
-        return Err(format!("CSI rendered without its backend in state {}", input.state));
+        return Err(format!(
+            "CSI rendered without its backend in state {}",
+            input.state
+        ));
     }
-    if on(Component::MigrationJob) && !(input.new_control_plane && !finished) {
+    let migrating = input.new_control_plane && !finished;
+    if on(Component::MigrationJob) && !migrating {
         return Err(format!(
             "migration Job rendered with newControlPlane={} in state {}",
             input.new_control_plane, input.state
@@ -34,8 +41,15 @@ fn check_shape(plan: &[Decision]) -> Result<(), String> {
     if order != Component::ALL {
         return Err(format!("plan lists {order:?}, want {:?}", Component::ALL));
     }
-    match plan.iter().find(|d| d.reason.trim().is_empty() || d.reason.contains('\n')) {
-        Some(d) => Err(format!("{} needs a one-line reason, got {:?}", d.component.key(), d.reason)),
+    match plan
+        .iter()
+        .find(|d| d.reason.trim().is_empty() || d.reason.contains('\n'))
+    {
+        Some(d) => Err(format!(
+            "{} needs a one-line reason, got {:?}",
+            d.component.key(),
+            d.reason
+        )),
         None => Ok(()),
     }
 }
@@ -51,12 +65,18 @@ pub fn check_table(table: &StateTable) -> Result<(), String> {
     if known.len() != names.len() {
         return Err(format!("duplicate states in {names:?}"));
     }
-    if let Some(bad) = names.iter().find(|n| n.is_empty() || n.contains(char::is_whitespace)) {
+    if let Some(bad) = names
+        .iter()
+        .find(|n| n.is_empty() || n.contains(char::is_whitespace))
+    {
         return Err(format!("state name {bad:?} is empty or has whitespace"));
     }
     check_transitions(table, &known)?;
     if !table.values_path.starts_with('/') {
-        return Err(format!("values path {:?} is not a JSON pointer", table.values_path));
+        return Err(format!(
+            "values path {:?} is not a JSON pointer",
+            table.values_path
+        ));
     }
     Ok(())
 }
@@ -65,7 +85,10 @@ fn check_transitions(table: &StateTable, known: &HashSet<&str>) -> Result<(), St
     for t in table.transitions {
         for end in [t.from, t.to] {
             if end != TERMINAL && !known.contains(end) {
-                return Err(format!("transition {} -> {} names unknown state {end:?}", t.from, t.to));
+                return Err(format!(
+                    "transition {} -> {} names unknown state {end:?}",
+                    t.from, t.to
+                ));
             }
         }
         if t.trigger.trim().is_empty() {
@@ -83,7 +106,10 @@ fn check_transitions(table: &StateTable, known: &HashSet<&str>) -> Result<(), St
 pub fn check_all_plans(table: &StateTable) -> Result<(), String> {
     for new_control_plane in [false, true] {
         for state in table.state_names() {
-            let input = PlanInput { new_control_plane, state: state.to_owned() };
+            let input = PlanInput {
+                new_control_plane,
+                state: state.to_owned(),
+            };
             let plan = table.plan(&input).map_err(|e| e.to_string())?;
             check_plan(table, &input, &plan)
                 .map_err(|e| format!("newControlPlane={new_control_plane}, {state}: {e}"))?;

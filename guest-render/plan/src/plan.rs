@@ -29,7 +29,10 @@ pub enum PlanError {
          (data.state) or ship a render guest that knows this state",
         known.join(", ")
     )]
-    UnknownState { state: String, known: Vec<&'static str> },
+    UnknownState {
+        state: String,
+        known: Vec<&'static str>,
+    },
 }
 
 impl StateTable {
@@ -38,10 +41,12 @@ impl StateTable {
     /// The state must be known even while the switch is off: a state no guest knows means the
     /// ConfigMap or the values are corrupt, and that should stop the render, not pass silently.
     pub fn plan(&self, input: &PlanInput) -> Result<Vec<Decision>, PlanError> {
-        let row = self.row(&input.state).ok_or_else(|| PlanError::UnknownState {
-            state: input.state.clone(),
-            known: self.state_names(),
-        })?;
+        let row = self
+            .row(&input.state)
+            .ok_or_else(|| PlanError::UnknownState {
+                state: input.state.clone(),
+                known: self.state_names(),
+            })?;
         if input.new_control_plane {
             let context = format!("newControlPlane=true, state {}", row.state);
             Ok(decisions(&row.components, &context))

@@ -48,12 +48,18 @@ pub struct Entry {
 
 /// A rendered component; `const` so tables stay plain statics.
 pub const fn on(why: &'static str) -> Entry {
-    Entry { rendered: true, why }
+    Entry {
+        rendered: true,
+        why,
+    }
 }
 
 /// A component left out of the render.
 pub const fn off(why: &'static str) -> Entry {
-    Entry { rendered: false, why }
+    Entry {
+        rendered: false,
+        why,
+    }
 }
 
 /// The decisions for all components in one situation.

@@ -18,20 +18,52 @@ const MOVING: ComponentSet = ComponentSet {
     migration_job: on("moves data"),
 };
 
-const DONE: ComponentSet = ComponentSet { csi: on("over the new plane"), migration_job: off("done"), ..MOVING };
+const DONE: ComponentSet = ComponentSet {
+    csi: on("over the new plane"),
+    migration_job: off("done"),
+    ..MOVING
+};
 
 pub const TABLE: StateTable = StateTable {
     states: &[
-        StateRow { state: "before", components: ComponentSet { migration_job: on("starts"), ..LEGACY } },
-        StateRow { state: "moving", components: MOVING },
-        StateRow { state: "done", components: DONE },
+        StateRow {
+            state: "before",
+            components: ComponentSet {
+                migration_job: on("starts"),
+                ..LEGACY
+            },
+        },
+        StateRow {
+            state: "moving",
+            components: MOVING,
+        },
+        StateRow {
+            state: "done",
+            components: DONE,
+        },
     ],
     legacy: LEGACY,
     transitions: &[
-        Transition { from: "[*]", to: "before", trigger: "install" },
-        Transition { from: "before", to: "moving", trigger: "job starts" },
-        Transition { from: "moving", to: "done", trigger: "job ends" },
-        Transition { from: "done", to: "[*]", trigger: "finished" },
+        Transition {
+            from: "[*]",
+            to: "before",
+            trigger: "install",
+        },
+        Transition {
+            from: "before",
+            to: "moving",
+            trigger: "job starts",
+        },
+        Transition {
+            from: "moving",
+            to: "done",
+            trigger: "job ends",
+        },
+        Transition {
+            from: "done",
+            to: "[*]",
+            trigger: "finished",
+        },
     ],
     values_path: "/internal/renderPlan",
     before_helm: 10,

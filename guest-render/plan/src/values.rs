@@ -13,7 +13,11 @@ pub enum ValuesError {
     #[error("module values are not JSON: {0}")]
     NotJson(String),
     #[error("sdsReplicatedVolume{path} must be {expected}, got {got}")]
-    WrongType { path: &'static str, expected: &'static str, got: String },
+    WrongType {
+        path: &'static str,
+        expected: &'static str,
+        got: String,
+    },
 }
 
 /// Reads `newControlPlane` (default false) and `internal.controlPlaneMigration`
@@ -34,14 +38,21 @@ pub fn input_from_values(module_values: &str) -> Result<PlanInput, ValuesError> 
         None => DEFAULT_STATE.to_owned(),
         Some(internal) => read_state(as_object(internal, ".internal", "an object")?)?,
     };
-    Ok(PlanInput { new_control_plane, state })
+    Ok(PlanInput {
+        new_control_plane,
+        state,
+    })
 }
 
 fn read_state(internal: &Map<String, Value>) -> Result<String, ValuesError> {
     match field(internal, "controlPlaneMigration") {
         None => Ok(DEFAULT_STATE.to_owned()),
         Some(Value::String(s)) => Ok(s.clone()),
-        Some(other) => Err(wrong_type(".internal.controlPlaneMigration", "a string", other)),
+        Some(other) => Err(wrong_type(
+            ".internal.controlPlaneMigration",
+            "a string",
+            other,
+        )),
     }
 }
 
@@ -55,7 +66,9 @@ fn as_object<'a>(
     path: &'static str,
     expected: &'static str,
 ) -> Result<&'a Map<String, Value>, ValuesError> {
-    value.as_object().ok_or_else(|| wrong_type(path, expected, value))
+    value
+        .as_object()
+        .ok_or_else(|| wrong_type(path, expected, value))
 }
 
 fn wrong_type(path: &'static str, expected: &'static str, got: &Value) -> ValuesError {
@@ -64,7 +77,11 @@ fn wrong_type(path: &'static str, expected: &'static str, got: &Value) -> Values
         shown.truncate(shown.floor_char_boundary(57));
         shown.push_str("...");
     }
-    ValuesError::WrongType { path, expected, got: shown }
+    ValuesError::WrongType {
+        path,
+        expected,
+        got: shown,
+    }
 }
 
 #[cfg(test)]
@@ -72,12 +89,16 @@ mod tests {
     use super::*;
 
     fn input(ncp: bool, state: &str) -> PlanInput {
-        PlanInput { new_control_plane: ncp, state: state.to_owned() }
+        PlanInput {
+            new_control_plane: ncp,
+            state: state.to_owned(),
+        }
     }
 
     #[test]
     fn reads_both_fields() {
-        let json = r#"{"newControlPlane":true,"internal":{"controlPlaneMigration":"stage1_started"}}"#;
+        let json =
+            r#"{"newControlPlane":true,"internal":{"controlPlaneMigration":"stage1_started"}}"#;
         assert_eq!(input_from_values(json), Ok(input(true, "stage1_started")));
     }
 
@@ -86,15 +107,24 @@ mod tests {
         assert_eq!(input_from_values("{}"), Ok(input(false, "not_started")));
         let json = r#"{"newControlPlane":null,"internal":{"controlPlaneMigration":null}}"#;
         assert_eq!(input_from_values(json), Ok(input(false, "not_started")));
-        assert_eq!(input_from_values(r#"{"internal":{}}"#), Ok(input(false, "not_started")));
+        assert_eq!(
+            input_from_values(r#"{"internal":{}}"#),
+            Ok(input(false, "not_started"))
+        );
     }
 
     #[test]
     fn wrong_types_name_the_path() {
         let cases = [
             (r#"[]"#, "sdsReplicatedVolume must be an object"),
-            (r#"{"newControlPlane":"yes"}"#, "sdsReplicatedVolume.newControlPlane must be a boolean"),
-            (r#"{"internal":3}"#, "sdsReplicatedVolume.internal must be an object"),
+            (
+                r#"{"newControlPlane":"yes"}"#,
+                "sdsReplicatedVolume.newControlPlane must be a boolean",
+            ),
+            (
+                r#"{"internal":3}"#,
+                "sdsReplicatedVolume.internal must be an object",
+            ),
             (
                 r#"{"internal":{"controlPlaneMigration":1}}"#,
                 "sdsReplicatedVolume.internal.controlPlaneMigration must be a string",

@@ -6,13 +6,26 @@ use render_plan::{PlanError, PlanInput};
 use super::TABLE;
 
 fn rendered(new_control_plane: bool, state: &str) -> Vec<&'static str> {
-    let input = PlanInput { new_control_plane, state: state.to_owned() };
-    let plan = TABLE.plan(&input).unwrap_or_else(|e| panic!("{state}: {e}"));
-    plan.iter().filter(|d| d.rendered).map(|d| d.component.key()).collect()
+    let input = PlanInput {
+        new_control_plane,
+        state: state.to_owned(),
+    };
+    let plan = TABLE
+        .plan(&input)
+        .unwrap_or_else(|e| panic!("{state}: {e}"));
+    plan.iter()
+        .filter(|d| d.rendered)
+        .map(|d| d.component.key())
+        .collect()
 }
 
-const STATES: [&str; 5] =
-    ["not_started", "stage1_started", "stage1_completed", "stage2_started", "all_completed"];
+const STATES: [&str; 5] = [
+    "not_started",
+    "stage1_started",
+    "stage1_completed",
+    "stage2_started",
+    "all_completed",
+];
 
 #[test]
 fn states_are_the_seeds_in_order() {
@@ -44,16 +57,26 @@ fn switch_on_follows_the_summary_table() {
 
 #[test]
 fn legacy_reasons_say_the_state_is_ignored() {
-    let input = PlanInput { new_control_plane: false, state: "stage1_started".into() };
+    let input = PlanInput {
+        new_control_plane: false,
+        state: "stage1_started".into(),
+    };
     for decision in TABLE.plan(&input).expect("known state") {
-        assert!(decision.reason.contains("legacy plan whatever the state (state stage1_started)"));
+        assert!(
+            decision
+                .reason
+                .contains("legacy plan whatever the state (state stage1_started)")
+        );
     }
 }
 
 #[test]
 fn unknown_state_is_an_error_with_the_known_states() {
     for new_control_plane in [false, true] {
-        let input = PlanInput { new_control_plane, state: "stage3_started".into() };
+        let input = PlanInput {
+            new_control_plane,
+            state: "stage3_started".into(),
+        };
         let err = TABLE.plan(&input).unwrap_err();
         assert!(matches!(&err, PlanError::UnknownState { state, .. } if state == "stage3_started"));
         assert!(err.to_string().contains(&STATES.join(", ")), "{err}");
@@ -68,10 +91,18 @@ fn table_and_every_plan_keep_the_invariants() {
 
 #[test]
 fn transitions_include_the_fresh_install_entry() {
-    let fresh = TABLE.transitions.iter().find(|t| t.from == "[*]" && t.to == "all_completed");
+    let fresh = TABLE
+        .transitions
+        .iter()
+        .find(|t| t.from == "[*]" && t.to == "all_completed");
     assert!(fresh.is_some_and(|t| t.trigger.contains("fresh install")));
     let edges: Vec<(&str, &str)> = TABLE.transitions.iter().map(|t| (t.from, t.to)).collect();
     for pair in STATES.windows(2) {
-        assert!(edges.contains(&(pair[0], pair[1])), "missing {} -> {}", pair[0], pair[1]);
+        assert!(
+            edges.contains(&(pair[0], pair[1])),
+            "missing {} -> {}",
+            pair[0],
+            pair[1]
+        );
     }
 }

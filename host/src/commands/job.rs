@@ -11,6 +11,7 @@ use crate::manifest::{Guest, World};
 use crate::runtime::bindings::StepResult;
 use crate::runtime::guest::Runtime;
 use crate::capabilities::backend::KubeBackend;
+use crate::capabilities::live::{LiveBackend, LiveOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -62,7 +63,9 @@ pub fn run_steps(runtime: &Runtime, guest: &Guest, backend: Box<dyn KubeBackend>
     unreachable!("the step loop only ends by returning")
 }
 
-/// The live backend (wired once `capabilities::live` lands).
-fn connect(_kubeconfig: Option<PathBuf>, _timeout: Duration) -> Result<Box<dyn KubeBackend>> {
-    Err(HostError::Other("the live Kubernetes backend is not wired yet".into()))
+/// The live backend: kube-rs with per-call timeouts and bounded, logged retries.
+fn connect(kubeconfig: Option<PathBuf>, timeout: Duration) -> Result<Box<dyn KubeBackend>> {
+    let options = LiveOptions { kubeconfig, timeout, ..LiveOptions::default() };
+    let backend = LiveBackend::connect(options).map_err(|e| HostError::Other(format!("cannot reach the Kubernetes API: {e:#}")))?;
+    Ok(Box::new(backend))
 }

@@ -35,7 +35,9 @@ impl Cluster for StoreCluster {
 
     fn list(&mut self, q: &ListQuery) -> Result<Vec<Value>, KubeError> {
         let selector = q.label_selector.as_deref();
-        self.store.list(&q.api_version, &q.kind, q.namespace.as_deref(), selector).map_err(kube)
+        self.store
+            .list(&q.api_version, &q.kind, q.namespace.as_deref(), selector)
+            .map_err(kube)
     }
 
     fn create(&mut self, object: &Value, if_absent: bool) -> Result<Value, KubeError> {
@@ -48,7 +50,12 @@ impl Cluster for StoreCluster {
         }
     }
 
-    fn patch(&mut self, object: &ObjRef, kind: PatchKind, patch: &Value) -> Result<Value, KubeError> {
+    fn patch(
+        &mut self,
+        object: &ObjRef,
+        kind: PatchKind,
+        patch: &Value,
+    ) -> Result<Value, KubeError> {
         match kind {
             PatchKind::Merge => self.store.merge_patch(&key(object), patch),
             PatchKind::Json => self.store.json_patch(&key(object), patch),
@@ -68,7 +75,8 @@ pub struct Lines(pub Vec<String>);
 impl Log for Lines {
     fn emit(&mut self, level: Level, message: &str, fields: &[(&str, String)]) {
         let fields: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        self.0.push(format!("{level:?} {message} {}", fields.join(" ")));
+        self.0
+            .push(format!("{level:?} {message} {}", fields.join(" ")));
     }
 }
 
@@ -101,7 +109,10 @@ pub struct Killing<'a> {
 }
 
 impl Killing<'_> {
-    fn call<T>(&mut self, call: impl FnOnce(&mut StoreCluster) -> Result<T, KubeError>) -> Result<T, KubeError> {
+    fn call<T>(
+        &mut self,
+        call: impl FnOnce(&mut StoreCluster) -> Result<T, KubeError>,
+    ) -> Result<T, KubeError> {
         if self.budget.left > 0 {
             self.budget.left -= 1;
             return call(self.inner);
@@ -124,7 +135,12 @@ impl Cluster for Killing<'_> {
     fn create(&mut self, object: &Value, if_absent: bool) -> Result<Value, KubeError> {
         self.call(|c| c.create(object, if_absent))
     }
-    fn patch(&mut self, object: &ObjRef, kind: PatchKind, patch: &Value) -> Result<Value, KubeError> {
+    fn patch(
+        &mut self,
+        object: &ObjRef,
+        kind: PatchKind,
+        patch: &Value,
+    ) -> Result<Value, KubeError> {
         self.call(|c| c.patch(object, kind, patch))
     }
     fn delete(&mut self, object: &ObjRef) -> Result<(), KubeError> {

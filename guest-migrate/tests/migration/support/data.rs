@@ -10,18 +10,22 @@ use super::cluster::StoreCluster;
 
 /// A path below the workspace's `tests/` folder.
 pub fn tests_path(relative: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests").join(relative)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests")
+        .join(relative)
 }
 
 /// Every document of a multi-document YAML file, as JSON.
 pub fn load_yaml(relative: &str) -> Vec<Value> {
     let path = tests_path(relative);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     serde_yaml::Deserializer::from_str(&text)
         .map(|doc| {
             let value: serde_yaml::Value = serde::Deserialize::deserialize(doc)
                 .unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()));
-            serde_json::to_value(value).unwrap_or_else(|e| panic!("{}: not JSON-compatible: {e}", path.display()))
+            serde_json::to_value(value)
+                .unwrap_or_else(|e| panic!("{}: not JSON-compatible: {e}", path.display()))
         })
         .filter(|v| !v.is_null())
         .collect()
@@ -44,17 +48,30 @@ pub fn workload(kind: &str, name: &str, status: Value) -> Value {
 
 pub fn linstor_workloads() -> Vec<Value> {
     vec![
-        workload("Deployment", LINSTOR_CONTROLLER, json!({"readyReplicas": 1})),
-        workload("DaemonSet", LINSTOR_NODE, json!({"numberReady": 3, "desiredNumberScheduled": 3})),
+        workload(
+            "Deployment",
+            LINSTOR_CONTROLLER,
+            json!({"readyReplicas": 1}),
+        ),
+        workload(
+            "DaemonSet",
+            LINSTOR_NODE,
+            json!({"numberReady": 3, "desiredNumberScheduled": 3}),
+        ),
     ]
 }
 
 /// The objects plus LINSTOR's CRDs, the ConfigMap at `not_started` and LINSTOR running.
 pub fn seeded(objects: Vec<Value>) -> StoreCluster {
     let mut cluster = StoreCluster::default();
-    let extra = load_yaml("crds/internal.linstor.linbit.com.yaml").into_iter().chain([configmap("not_started")]);
+    let extra = load_yaml("crds/internal.linstor.linbit.com.yaml")
+        .into_iter()
+        .chain([configmap("not_started")]);
     for object in objects.into_iter().chain(extra).chain(linstor_workloads()) {
-        cluster.store.create(object).unwrap_or_else(|e| panic!("seeding: {e}"));
+        cluster
+            .store
+            .create(object)
+            .unwrap_or_else(|e| panic!("seeding: {e}"));
     }
     cluster
 }
@@ -62,8 +79,14 @@ pub fn seeded(objects: Vec<Value>) -> StoreCluster {
 /// A store without any LINSTOR CRD or data (a fresh install).
 pub fn without_linstor() -> StoreCluster {
     let mut cluster = StoreCluster::default();
-    for object in [configmap("not_started")].into_iter().chain(linstor_workloads()) {
-        cluster.store.create(object).unwrap_or_else(|e| panic!("seeding: {e}"));
+    for object in [configmap("not_started")]
+        .into_iter()
+        .chain(linstor_workloads())
+    {
+        cluster
+            .store
+            .create(object)
+            .unwrap_or_else(|e| panic!("seeding: {e}"));
     }
     cluster
 }

@@ -14,12 +14,19 @@ const MAX_STEPS: usize = 40;
 
 fn key(kind: &str, name: &str) -> Key {
     let api_version = if kind == "ConfigMap" { "v1" } else { "apps/v1" };
-    Key { api_version: api_version.into(), kind: kind.into(), namespace: Some(NAMESPACE.into()), name: name.into() }
+    Key {
+        api_version: api_version.into(),
+        kind: kind.into(),
+        namespace: Some(NAMESPACE.into()),
+        name: name.into(),
+    }
 }
 
 pub fn state(store: &Store) -> Option<String> {
     let cm = store.get(&key("ConfigMap", STATE_CONFIGMAP)).ok()?;
-    cm.pointer("/data/state").and_then(|s| s.as_str()).map(str::to_owned)
+    cm.pointer("/data/state")
+        .and_then(|s| s.as_str())
+        .map(str::to_owned)
 }
 
 /// LINSTOR runs only before the migration starts; the new agent and controller run
@@ -27,12 +34,19 @@ pub fn state(store: &Store) -> Option<String> {
 pub fn play(store: &mut Store) {
     let Some(state) = state(store) else { return };
     let linstor = state == "not_started";
-    let new = matches!(state.as_str(), "stage1_completed" | "stage2_started" | "all_completed");
+    let new = matches!(
+        state.as_str(),
+        "stage1_completed" | "stage2_started" | "all_completed"
+    );
     for object in linstor_workloads() {
         ensure(store, object, linstor);
     }
     let ready_controller = workload("Deployment", NEW_CONTROLLER, json!({"readyReplicas": 1}));
-    let ready_agent = workload("DaemonSet", NEW_AGENT, json!({"numberReady": 3, "desiredNumberScheduled": 3}));
+    let ready_agent = workload(
+        "DaemonSet",
+        NEW_AGENT,
+        json!({"numberReady": 3, "desiredNumberScheduled": 3}),
+    );
     ensure(store, ready_controller, new);
     ensure(store, ready_agent, new);
 }
@@ -56,12 +70,22 @@ pub enum Ending {
 }
 
 /// Runs steps (Deckhouse playing in between) until done, failed, killed or stuck.
-pub fn drive(cluster: &mut StoreCluster, log: &mut dyn Log, mut budget: Option<&mut Budget>) -> Ending {
+pub fn drive(
+    cluster: &mut StoreCluster,
+    log: &mut dyn Log,
+    mut budget: Option<&mut Budget>,
+) -> Ending {
     let mut waits = Vec::new();
     for _ in 0..MAX_STEPS {
         play(&mut cluster.store);
         let result = match budget.as_deref_mut() {
-            Some(budget) => step(&mut Killing { inner: cluster, budget }, log),
+            Some(budget) => step(
+                &mut Killing {
+                    inner: cluster,
+                    budget,
+                },
+                log,
+            ),
             None => step(cluster, log),
         };
         if budget.as_deref().is_some_and(|b| b.killed) {

@@ -49,19 +49,43 @@ pub fn cluster(volumes: usize) -> Vec<Value> {
 
 fn nodes_and_pools() -> Vec<Value> {
     let mut out = vec![
-        linstor("ResourceGroups", "rg-thick".into(), json!({"resource_group_name": "SC-THICK-R2", "pool_name": "[\"pool-thick\"]", "replica_count": 2})),
-        linstor("ResourceGroups", "rg-thin".into(), json!({"resource_group_name": "SC-THIN-R2", "pool_name": "[\"pool-thin\"]", "replica_count": 2})),
+        linstor(
+            "ResourceGroups",
+            "rg-thick".into(),
+            json!({"resource_group_name": "SC-THICK-R2", "pool_name": "[\"pool-thick\"]", "replica_count": 2}),
+        ),
+        linstor(
+            "ResourceGroups",
+            "rg-thin".into(),
+            json!({"resource_group_name": "SC-THIN-R2", "pool_name": "[\"pool-thin\"]", "replica_count": 2}),
+        ),
     ];
     for n in 0..NODES {
         let (name, upper) = (node(n), node(n).to_uppercase());
-        out.push(linstor("Nodes", format!("node-{n}"), json!({"node_name": upper, "node_dsp_name": name, "node_type": 2})));
+        out.push(linstor(
+            "Nodes",
+            format!("node-{n}"),
+            json!({"node_name": upper, "node_dsp_name": name, "node_type": 2}),
+        ));
         out.push(volume_group(&format!("vg-{name}"), &name, "vg0"));
-        let pools = [("POOL-THICK", "LVM", Some("vg0")), ("POOL-THIN", "LVM_THIN", Some("vg0/thinpool")), ("DFLTDISKLESSSTORPOOL", "DISKLESS", None)];
+        let pools = [
+            ("POOL-THICK", "LVM", Some("vg0")),
+            ("POOL-THIN", "LVM_THIN", Some("vg0/thinpool")),
+            ("DFLTDISKLESSSTORPOOL", "DISKLESS", None),
+        ];
         for (p, (pool, driver, prop)) in pools.into_iter().enumerate() {
-            out.push(linstor("NodeStorPool", format!("nsp-{n}-{p}"), json!({"node_name": upper, "pool_name": pool, "driver_name": driver})));
+            out.push(linstor(
+                "NodeStorPool",
+                format!("nsp-{n}-{p}"),
+                json!({"node_name": upper, "pool_name": pool, "driver_name": driver}),
+            ));
             if let Some(value) = prop {
                 let instance = format!("/STORPOOLCONF/{upper}/{pool}");
-                out.push(linstor("PropsContainers", format!("prop-{n}-{p}"), json!({"props_instance": instance, "prop_key": "StorDriver/StorPoolName", "prop_value": value})));
+                out.push(linstor(
+                    "PropsContainers",
+                    format!("prop-{n}-{p}"),
+                    json!({"props_instance": instance, "prop_key": "StorDriver/StorPoolName", "prop_value": value}),
+                ));
             }
         }
     }
@@ -74,11 +98,23 @@ fn volume(i: usize, layer_id: &mut i64) -> Vec<Value> {
     let thin = i % 2 == 1;
     let gib = 1 + (i % 10) as u64;
     // Every 13th volume asks for a decimal size (1G) that is not 4 KiB aligned.
-    let (capacity, kib) = if i % 13 == 0 { ("1G".to_owned(), 976_563) } else { (format!("{gib}Gi"), gib << 20) };
+    let (capacity, kib) = if i.is_multiple_of(13) {
+        ("1G".to_owned(), 976_563)
+    } else {
+        (format!("{gib}Gi"), gib << 20)
+    };
     let group = if thin { "SC-THIN-R2" } else { "SC-THICK-R2" };
     let mut out = vec![
-        linstor("ResourceDefinitions", format!("rd-{i}"), json!({"resource_name": upper, "resource_dsp_name": name, "resource_group_name": group, "resource_flags": 0})),
-        linstor("VolumeDefinitions", format!("vd-{i}"), json!({"resource_name": upper, "vlm_nr": 0, "vlm_size": kib, "vlm_flags": 0})),
+        linstor(
+            "ResourceDefinitions",
+            format!("rd-{i}"),
+            json!({"resource_name": upper, "resource_dsp_name": name, "resource_group_name": group, "resource_flags": 0}),
+        ),
+        linstor(
+            "VolumeDefinitions",
+            format!("vd-{i}"),
+            json!({"resource_name": upper, "vlm_nr": 0, "vlm_size": kib, "vlm_flags": 0}),
+        ),
     ];
     for (j, role) in LAYOUTS[i % 4].iter().enumerate() {
         let node_upper = node((i + j) % NODES).to_uppercase();
@@ -91,18 +127,34 @@ fn volume(i: usize, layer_id: &mut i64) -> Vec<Value> {
         let (drbd, storage) = (*layer_id + 1, *layer_id + 2);
         *layer_id += 2;
         let at = format!("{i}-{j}");
-        out.push(linstor("Resources", format!("r-{at}"), json!({"resource_name": upper, "node_name": node_upper, "resource_flags": flags, "snapshot_name": ""})));
+        out.push(linstor(
+            "Resources",
+            format!("r-{at}"),
+            json!({"resource_name": upper, "node_name": node_upper, "resource_flags": flags, "snapshot_name": ""}),
+        ));
         out.push(linstor("LayerResourceIds", format!("lri-{at}-d"), json!({"layer_resource_id": drbd, "layer_resource_kind": "DRBD", "layer_resource_parent_id": null, "node_name": node_upper, "resource_name": upper, "snapshot_name": ""})));
         out.push(linstor("LayerResourceIds", format!("lri-{at}-s"), json!({"layer_resource_id": storage, "layer_resource_kind": "STORAGE", "layer_resource_parent_id": drbd, "node_name": node_upper, "resource_name": upper, "snapshot_name": ""})));
-        out.push(linstor("LayerDrbdResources", format!("ldr-{at}"), json!({"layer_resource_id": drbd, "node_id": node_id, "flags": 0})));
-        out.push(linstor("LayerStorageVolumes", format!("lsv-{at}"), json!({"layer_resource_id": storage, "node_name": node_upper, "vlm_nr": 0, "stor_pool_name": pool})));
+        out.push(linstor(
+            "LayerDrbdResources",
+            format!("ldr-{at}"),
+            json!({"layer_resource_id": drbd, "node_id": node_id, "flags": 0}),
+        ));
+        out.push(linstor(
+            "LayerStorageVolumes",
+            format!("lsv-{at}"),
+            json!({"layer_resource_id": storage, "node_name": node_upper, "vlm_nr": 0, "stor_pool_name": pool}),
+        ));
     }
     // Every 50th volume lost its PV (size then comes from LINSTOR).
     if i % 50 != 7 {
         out.push(json!({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": name},
             "spec": {"capacity": {"storage": capacity}, "csi": {"driver": "replicated.csi.storage.deckhouse.io", "volumeHandle": name}}}));
     }
-    let attached: &[usize] = match (i % 3, i % 30) { (_, 0) => &[0, 1], (0, _) => &[0], _ => &[] };
+    let attached: &[usize] = match (i % 3, i % 30) {
+        (_, 0) => &[0, 1],
+        (0, _) => &[0],
+        _ => &[],
+    };
     for j in attached {
         let on = node((i + j) % NODES);
         out.push(json!({"apiVersion": "storage.k8s.io/v1", "kind": "VolumeAttachment", "metadata": {"name": format!("csi-{i}-{on}")},

@@ -34,13 +34,17 @@ impl Schemas {
         let mut kinds = HashMap::new();
         for file in CRD_FILES {
             for crd in load_yaml(&format!("crds/{file}")) {
-                let kind = crd["spec"]["names"]["kind"].as_str().expect("CRD names a kind").to_owned();
+                let kind = crd["spec"]["names"]["kind"]
+                    .as_str()
+                    .expect("CRD names a kind")
+                    .to_owned();
                 let version = crd["spec"]["versions"]
                     .as_array()
                     .and_then(|vs| vs.iter().find(|v| v["name"] == "v1alpha1"))
                     .unwrap_or_else(|| panic!("{file}: no v1alpha1 version"));
                 let schema = version["schema"]["openAPIV3Schema"].clone();
-                let validator = jsonschema::draft4::new(&schema).unwrap_or_else(|e| panic!("{file}: schema: {e}"));
+                let validator = jsonschema::draft4::new(&schema)
+                    .unwrap_or_else(|e| panic!("{file}: schema: {e}"));
                 kinds.insert(kind, Kind { schema, validator });
             }
         }
@@ -50,12 +54,24 @@ impl Schemas {
     /// Every reason the API server would reject or alter the object, prefixed by its name.
     pub fn problems(&self, object: &Value) -> Vec<String> {
         let kind = object["kind"].as_str().unwrap_or("");
-        let name = format!("{kind} {}", object["metadata"]["name"].as_str().unwrap_or("?"));
+        let name = format!(
+            "{kind} {}",
+            object["metadata"]["name"].as_str().unwrap_or("?")
+        );
         let Some(schema) = self.kinds.get(kind) else {
             return vec![format!("{name}: no CRD for this kind in tests/crds")];
         };
-        let mut found: Vec<String> = schema.validator.iter_errors(object).map(|e| format!("{e} at {}", e.instance_path())).collect();
-        pruned("", object.get("spec").unwrap_or(&Value::Null), &schema.schema["properties"]["spec"], &mut found);
+        let mut found: Vec<String> = schema
+            .validator
+            .iter_errors(object)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        pruned(
+            "",
+            object.get("spec").unwrap_or(&Value::Null),
+            &schema.schema["properties"]["spec"],
+            &mut found,
+        );
         found.extend(rules::problems(object));
         found.into_iter().map(|p| format!("{name}: {p}")).collect()
     }
@@ -68,7 +84,11 @@ impl Schemas {
             count += 1;
             problems.extend(self.problems(object));
         }
-        assert!(problems.is_empty(), "objects fail their CRDs:\n{}", problems.join("\n"));
+        assert!(
+            problems.is_empty(),
+            "objects fail their CRDs:\n{}",
+            problems.join("\n")
+        );
         count
     }
 }
@@ -85,7 +105,9 @@ fn pruned(path: &str, value: &Value, schema: &Value, found: &mut Vec<String>) {
                 let open = &schema["additionalProperties"];
                 let field_schema = if !declared.is_null() { declared } else { open };
                 if field_schema.is_null() || *field_schema == false {
-                    found.push(format!("spec{path}.{key} is not in the CRD schema and would be pruned"));
+                    found.push(format!(
+                        "spec{path}.{key} is not in the CRD schema and would be pruned"
+                    ));
                 } else {
                     pruned(&format!("{path}.{key}"), field, field_schema, found);
                 }

@@ -6,14 +6,19 @@ use crate::table::{Component, StateRow, StateTable, Transition, on};
 use crate::test_table::{LEGACY, TABLE};
 
 fn input(new_control_plane: bool, state: &str) -> PlanInput {
-    PlanInput { new_control_plane, state: state.to_owned() }
+    PlanInput {
+        new_control_plane,
+        state: state.to_owned(),
+    }
 }
 
 /// The table's plan for `state` with one component forced on.
 fn forced(state: &str, new_control_plane: bool, component: Component) -> Result<(), String> {
     let input = input(new_control_plane, state);
     let mut plan = TABLE.plan(&input).expect("known state");
-    plan.iter_mut().filter(|d| d.component == component).for_each(|d| d.rendered = true);
+    plan.iter_mut()
+        .filter(|d| d.component == component)
+        .for_each(|d| d.rendered = true);
     check_plan(&TABLE, &input, &plan)
 }
 
@@ -42,7 +47,10 @@ fn new_control_plane_backs_csi_only_once_finished() {
     let input = input(false, "done");
     let mut plan = TABLE.plan(&input).expect("known state");
     for d in &mut plan {
-        d.rendered = matches!(d.component, Component::Agent | Component::Controller | Component::Csi);
+        d.rendered = matches!(
+            d.component,
+            Component::Agent | Component::Controller | Component::Csi
+        );
     }
     let err = check_plan(&TABLE, &input, &plan).unwrap_err();
     assert!(err.contains("CSI rendered without its backend"), "{err}");
@@ -60,10 +68,18 @@ fn plan_shape_is_checked() {
     let input = input(true, "moving");
     let mut plan = TABLE.plan(&input).expect("known state");
     plan.swap(0, 1);
-    assert!(check_plan(&TABLE, &input, &plan).unwrap_err().contains("plan lists"));
+    assert!(
+        check_plan(&TABLE, &input, &plan)
+            .unwrap_err()
+            .contains("plan lists")
+    );
     plan.swap(0, 1);
     plan[2].reason = "two\nlines".into();
-    assert!(check_plan(&TABLE, &input, &plan).unwrap_err().contains("one-line reason"));
+    assert!(
+        check_plan(&TABLE, &input, &plan)
+            .unwrap_err()
+            .contains("one-line reason")
+    );
     plan.pop();
     assert!(check_plan(&TABLE, &input, &plan).is_err());
 }
@@ -71,24 +87,82 @@ fn plan_shape_is_checked() {
 #[test]
 fn broken_tables_fail() {
     const DUP: &[StateRow] = &[TABLE.states[0], TABLE.states[0]];
-    assert!(check_table(&StateTable { states: DUP, ..TABLE }).unwrap_err().contains("duplicate"));
-    assert!(check_table(&StateTable { states: &[], ..TABLE }).is_err());
-    let unknown: &[Transition] = &[Transition { from: "before", to: "nowhere", trigger: "x" }];
-    let err = check_table(&StateTable { transitions: unknown, ..TABLE }).unwrap_err();
+    assert!(
+        check_table(&StateTable {
+            states: DUP,
+            ..TABLE
+        })
+        .unwrap_err()
+        .contains("duplicate")
+    );
+    assert!(
+        check_table(&StateTable {
+            states: &[],
+            ..TABLE
+        })
+        .is_err()
+    );
+    let unknown: &[Transition] = &[Transition {
+        from: "before",
+        to: "nowhere",
+        trigger: "x",
+    }];
+    let err = check_table(&StateTable {
+        transitions: unknown,
+        ..TABLE
+    })
+    .unwrap_err();
     assert!(err.contains("unknown state \"nowhere\""), "{err}");
     let all: &'static [Transition] = TABLE.transitions;
-    let err = check_table(&StateTable { transitions: &all[..2], ..TABLE }).unwrap_err();
-    assert!(err.contains("no transition leads to state \"done\""), "{err}");
-    let silent: &[Transition] = &[Transition { from: "[*]", to: "before", trigger: " " }];
-    assert!(check_table(&StateTable { transitions: silent, ..TABLE }).unwrap_err().contains("no trigger"));
-    assert!(check_table(&StateTable { values_path: "internal", ..TABLE }).is_err());
+    let err = check_table(&StateTable {
+        transitions: &all[..2],
+        ..TABLE
+    })
+    .unwrap_err();
+    assert!(
+        err.contains("no transition leads to state \"done\""),
+        "{err}"
+    );
+    let silent: &[Transition] = &[Transition {
+        from: "[*]",
+        to: "before",
+        trigger: " ",
+    }];
+    assert!(
+        check_table(&StateTable {
+            transitions: silent,
+            ..TABLE
+        })
+        .unwrap_err()
+        .contains("no trigger")
+    );
+    assert!(
+        check_table(&StateTable {
+            values_path: "internal",
+            ..TABLE
+        })
+        .is_err()
+    );
 }
 
 #[test]
 fn a_table_breaking_a_rule_fails_the_sweep() {
-    let rows: &[StateRow] = &[StateRow { state: "before", components: LEGACY }];
-    let bad_legacy = crate::table::ComponentSet { agent: on("too early"), ..LEGACY };
-    let table = StateTable { states: rows, legacy: bad_legacy, ..TABLE };
+    let rows: &[StateRow] = &[StateRow {
+        state: "before",
+        components: LEGACY,
+    }];
+    let bad_legacy = crate::table::ComponentSet {
+        agent: on("too early"),
+        ..LEGACY
+    };
+    let table = StateTable {
+        states: rows,
+        legacy: bad_legacy,
+        ..TABLE
+    };
     let err = check_all_plans(&table).unwrap_err();
-    assert!(err.starts_with("newControlPlane=false, before: LINSTOR"), "{err}");
+    assert!(
+        err.starts_with("newControlPlane=false, before: LINSTOR"),
+        "{err}"
+    );
 }

@@ -3,18 +3,29 @@ use crate::table::Component;
 use crate::test_table::TABLE;
 
 fn input(new_control_plane: bool, state: &str) -> PlanInput {
-    PlanInput { new_control_plane, state: state.to_owned() }
+    PlanInput {
+        new_control_plane,
+        state: state.to_owned(),
+    }
 }
 
 fn rendered(new_control_plane: bool, state: &str) -> Vec<&'static str> {
-    let plan = TABLE.plan(&input(new_control_plane, state)).expect("known state");
-    plan.iter().filter(|d| d.rendered).map(|d| d.component.key()).collect()
+    let plan = TABLE
+        .plan(&input(new_control_plane, state))
+        .expect("known state");
+    plan.iter()
+        .filter(|d| d.rendered)
+        .map(|d| d.component.key())
+        .collect()
 }
 
 #[test]
 fn switch_on_follows_the_state_row() {
     assert_eq!(rendered(true, "before"), ["linstor", "csi", "migrationJob"]);
-    assert_eq!(rendered(true, "moving"), ["agent", "controller", "migrationJob"]);
+    assert_eq!(
+        rendered(true, "moving"),
+        ["agent", "controller", "migrationJob"]
+    );
     assert_eq!(rendered(true, "done"), ["agent", "controller", "csi"]);
 }
 
@@ -40,7 +51,10 @@ fn reasons_say_which_situation_decided() {
         "newControlPlane=false: legacy plan whatever the state (state done): old backend"
     );
     let plan = TABLE.plan(&input(true, "moving")).expect("known state");
-    assert_eq!(plan[4].reason, "newControlPlane=true, state moving: moves data");
+    assert_eq!(
+        plan[4].reason,
+        "newControlPlane=true, state moving: moves data"
+    );
 }
 
 #[test]
@@ -49,10 +63,16 @@ fn unknown_state_is_an_error_naming_it_and_the_known_states() {
         let err = TABLE.plan(&input(switch, "stage9_started")).unwrap_err();
         assert_eq!(
             err,
-            PlanError::UnknownState { state: "stage9_started".into(), known: vec!["before", "moving", "done"] }
+            PlanError::UnknownState {
+                state: "stage9_started".into(),
+                known: vec!["before", "moving", "done"]
+            }
         );
         let text = err.to_string();
-        assert!(text.contains("\"stage9_started\"") && text.contains("before, moving, done"), "{text}");
+        assert!(
+            text.contains("\"stage9_started\"") && text.contains("before, moving, done"),
+            "{text}"
+        );
     }
 }
 

@@ -20,37 +20,67 @@ fn sync(configmap_state: &str, current: &str) -> (Option<Value>, Option<String>)
     let mut env = MemoryEnv::new(vec![cm(configmap_state)]);
     let out = run(&mut env, &values(current)).expect("the run succeeds");
     let added = out.values_patch.first().and_then(|op| op.value.clone());
-    let reason = out.metrics.iter().find(|m| m.name == REJECTED).map(|m| m.labels[2].1.clone());
+    let reason = out
+        .metrics
+        .iter()
+        .find(|m| m.name == REJECTED)
+        .map(|m| m.labels[2].1.clone());
     (added, reason)
 }
 
 #[test]
 fn every_step_of_the_nine_is_copied() {
     for pair in NINE_STATES.states().windows(2) {
-        assert_eq!(sync(pair[1], pair[0]), (Some(json!(pair[1])), None), "{} -> {}", pair[0], pair[1]);
+        assert_eq!(
+            sync(pair[1], pair[0]),
+            (Some(json!(pair[1])), None),
+            "{} -> {}",
+            pair[0],
+            pair[1]
+        );
     }
 }
 
 #[test]
 fn the_added_states_are_known_here() {
-    for state in ["stage2_completed", "stage3_started", "stage3_completed", "stage4_started"] {
+    for state in [
+        "stage2_completed",
+        "stage3_started",
+        "stage3_completed",
+        "stage4_started",
+    ] {
         assert_eq!(sync(state, "stage2_started").1, None, "{state}");
     }
 }
 
 #[test]
 fn regression_across_the_added_states_is_refused() {
-    assert_eq!(sync("stage2_completed", "stage4_started"), (None, Some("regression".into())));
-    assert_eq!(sync("stage3_started", "stage3_completed"), (None, Some("regression".into())));
+    assert_eq!(
+        sync("stage2_completed", "stage4_started"),
+        (None, Some("regression".into()))
+    );
+    assert_eq!(
+        sync("stage3_started", "stage3_completed"),
+        (None, Some("regression".into()))
+    );
 }
 
 #[test]
 fn recovery_reset_works_from_the_added_states_but_not_from_the_end() {
-    assert_eq!(sync("not_started", "stage4_started"), (Some(json!("not_started")), None));
-    assert_eq!(sync("not_started", "all_completed"), (None, Some("regression".into())));
+    assert_eq!(
+        sync("not_started", "stage4_started"),
+        (Some(json!("not_started")), None)
+    );
+    assert_eq!(
+        sync("not_started", "all_completed"),
+        (None, Some("regression".into()))
+    );
 }
 
 #[test]
 fn a_state_outside_the_nine_is_unknown() {
-    assert_eq!(sync("stage5_started", "stage4_started"), (None, Some("unknown_state".into())));
+    assert_eq!(
+        sync("stage5_started", "stage4_started"),
+        (None, Some("unknown_state".into()))
+    );
 }

@@ -48,8 +48,14 @@ const ALL_COMPLETED: ComponentSet = ComponentSet {
 /// The nine states in order and the diagram's edges.
 pub const TABLE: StateTable = StateTable {
     states: &[
-        StateRow { state: "not_started", components: PREPARE },
-        StateRow { state: "stage1_started", components: STAGE1_STARTED },
+        StateRow {
+            state: "not_started",
+            components: PREPARE,
+        },
+        StateRow {
+            state: "stage1_started",
+            components: STAGE1_STARTED,
+        },
         StateRow {
             state: "stage1_completed",
             components: migrating("waits for agent and controller to become ready"),
@@ -58,7 +64,10 @@ pub const TABLE: StateTable = StateTable {
             state: "stage2_started",
             components: migrating("runs Pass 2: verifies consistency and lifts maintenance"),
         },
-        StateRow { state: "stage2_completed", components: migrating("starts the LINSTOR backup") },
+        StateRow {
+            state: "stage2_completed",
+            components: migrating("starts the LINSTOR backup"),
+        },
         StateRow {
             state: "stage3_started",
             components: migrating("backs up the LINSTOR database, then removes LINSTOR"),
@@ -71,7 +80,10 @@ pub const TABLE: StateTable = StateTable {
             state: "stage4_started",
             components: migrating("switches the volumes to automatic configuration"),
         },
-        StateRow { state: "all_completed", components: ALL_COMPLETED },
+        StateRow {
+            state: "all_completed",
+            components: ALL_COMPLETED,
+        },
     ],
     legacy: LEGACY,
     transitions: TRANSITIONS,
@@ -80,7 +92,11 @@ pub const TABLE: StateTable = StateTable {
 };
 
 const TRANSITIONS: &[Transition] = &[
-    Transition { from: "[*]", to: "not_started", trigger: "initial state, newControlPlane=false" },
+    Transition {
+        from: "[*]",
+        to: "not_started",
+        trigger: "initial state, newControlPlane=false",
+    },
     Transition {
         from: "[*]",
         to: "all_completed",
@@ -89,12 +105,28 @@ const TRANSITIONS: &[Transition] = &[
     Transition {
         from: "not_started",
         to: "stage1_started",
-        trigger: "newControlPlane=true: the Job is created while LINSTOR runs, then migration starts",
+        trigger: "newControlPlane=true and ConfigMap state not_started (prepare step, the Job starts while LINSTOR runs)",
     },
-    Transition { from: "stage1_started", to: "stage1_completed", trigger: "Job Pass 1 resource creation" },
-    Transition { from: "stage1_completed", to: "stage2_started", trigger: "Agent & Controller ready" },
-    Transition { from: "stage2_started", to: "stage2_completed", trigger: "Job Pass 2 verification" },
-    Transition { from: "stage2_completed", to: "stage3_started", trigger: "Job starts the LINSTOR backup" },
+    Transition {
+        from: "stage1_started",
+        to: "stage1_completed",
+        trigger: "Job Pass 1 resource creation",
+    },
+    Transition {
+        from: "stage1_completed",
+        to: "stage2_started",
+        trigger: "Agent & Controller ready",
+    },
+    Transition {
+        from: "stage2_started",
+        to: "stage2_completed",
+        trigger: "Job Pass 2 verification",
+    },
+    Transition {
+        from: "stage2_completed",
+        to: "stage3_started",
+        trigger: "Job starts the LINSTOR backup",
+    },
     Transition {
         from: "stage3_started",
         to: "stage3_completed",
@@ -110,7 +142,11 @@ const TRANSITIONS: &[Transition] = &[
         to: "all_completed",
         trigger: "every volume in automatic configuration",
     },
-    Transition { from: "all_completed", to: "[*]", trigger: "All components on new control plane" },
+    Transition {
+        from: "all_completed",
+        to: "[*]",
+        trigger: "All components on new control plane",
+    },
 ];
 
 #[cfg(test)]

@@ -16,17 +16,26 @@ pub fn core_versions(resources: &[Resource], server_address: &str) -> Value {
 
 /// `/apis`: every named group.
 pub fn groups(resources: &[Resource]) -> Value {
-    let mut names: Vec<&str> = resources.iter().map(|r| r.group.as_str()).filter(|g| !g.is_empty()).collect();
+    let mut names: Vec<&str> = resources
+        .iter()
+        .map(|r| r.group.as_str())
+        .filter(|g| !g.is_empty())
+        .collect();
     names.sort_unstable();
     names.dedup();
-    let groups: Vec<Value> = names.into_iter().map(|name| group_body(resources, name)).collect();
+    let groups: Vec<Value> = names
+        .into_iter()
+        .map(|name| group_body(resources, name))
+        .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
 /// `/apis/{group}`.
 pub fn group(resources: &[Resource], name: &str) -> Result<Value, Failure> {
     if name.is_empty() || !resources.iter().any(|r| r.group == name) {
-        return Err(Failure::not_found(format!("the server could not find the requested resource: API group {name:?}")));
+        return Err(Failure::not_found(format!(
+            "the server could not find the requested resource: API group {name:?}"
+        )));
     }
     let mut body = group_body(resources, name);
     body["kind"] = json!("APIGroup");
@@ -49,11 +58,19 @@ pub fn resource_list(resources: &[Resource], group: &str, version: &str) -> Resu
             })
         })
         .collect();
-    let group_version = if group.is_empty() { version.to_owned() } else { format!("{group}/{version}") };
+    let group_version = if group.is_empty() {
+        version.to_owned()
+    } else {
+        format!("{group}/{version}")
+    };
     if served.is_empty() {
-        return Err(Failure::not_found(format!("the server could not find the requested resource: {group_version}")));
+        return Err(Failure::not_found(format!(
+            "the server could not find the requested resource: {group_version}"
+        )));
     }
-    Ok(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": served}))
+    Ok(
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": served}),
+    )
 }
 
 /// `/version`.
@@ -72,7 +89,11 @@ fn group_body(resources: &[Resource], name: &str) -> Value {
 
 /// Distinct versions of a group, most preferred first.
 fn versions_of<'a>(resources: &'a [Resource], group: &str) -> Vec<&'a str> {
-    let mut versions: Vec<&str> = resources.iter().filter(|r| r.group == group).map(|r| r.version.as_str()).collect();
+    let mut versions: Vec<&str> = resources
+        .iter()
+        .filter(|r| r.group == group)
+        .map(|r| r.version.as_str())
+        .collect();
     versions.sort_by(|a, b| version_priority(a, b));
     versions.dedup();
     versions

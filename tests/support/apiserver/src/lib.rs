@@ -48,7 +48,8 @@ impl TestApiServer {
     /// # Panics
     /// If no loopback port or thread can be had; use [`Self::try_start`] to handle that.
     pub fn start(resources: Vec<Resource>) -> TestApiServer {
-        Self::try_start(resources).unwrap_or_else(|e| panic!("test-apiserver could not start on 127.0.0.1: {e}"))
+        Self::try_start(resources)
+            .unwrap_or_else(|e| panic!("test-apiserver could not start on 127.0.0.1: {e}"))
     }
 
     pub fn try_start(resources: Vec<Resource>) -> std::io::Result<TestApiServer> {
@@ -58,13 +59,22 @@ impl TestApiServer {
         let shared = Arc::new(Shared::new(resources, address.clone(), TOKEN.to_owned()));
         let (shutdown, stop) = oneshot::channel();
         let (ready_tx, ready) = std::sync::mpsc::channel();
-        let app = axum::Router::new().fallback(server::serve).with_state(shared.clone());
+        let app = axum::Router::new()
+            .fallback(server::serve)
+            .with_state(shared.clone());
         let thread = std::thread::Builder::new()
             .name(format!("test-apiserver {address}"))
             .spawn(move || run(listener, app, stop, ready_tx))?;
-        let started = ready.recv().map_err(|_| std::io::Error::other("test-apiserver thread exited before serving"))?;
+        let started = ready
+            .recv()
+            .map_err(|_| std::io::Error::other("test-apiserver thread exited before serving"))?;
         started?;
-        Ok(TestApiServer { shared, url: format!("http://{address}"), shutdown: Some(shutdown), thread: Some(thread) })
+        Ok(TestApiServer {
+            shared,
+            url: format!("http://{address}"),
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
     }
 
     /// `http://127.0.0.1:PORT`, no trailing slash.
@@ -109,9 +119,12 @@ impl TestApiServer {
     /// # Panics
     /// If kube-rs rejects the generated kubeconfig, which would be a bug here.
     pub async fn kube_client(&self) -> kube::Client {
-        let kubeconfig = kube::config::Kubeconfig::from_yaml(&self.kubeconfig_yaml()).expect("generated kubeconfig parses");
+        let kubeconfig = kube::config::Kubeconfig::from_yaml(&self.kubeconfig_yaml())
+            .expect("generated kubeconfig parses");
         let options = kube::config::KubeConfigOptions::default();
-        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.expect("generated kubeconfig loads");
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .expect("generated kubeconfig loads");
         kube::Client::try_from(config).expect("kube-rs client for test-apiserver")
     }
 
@@ -165,7 +178,10 @@ fn run(
     stop: oneshot::Receiver<()>,
     ready: std::sync::mpsc::Sender<std::io::Result<()>>,
 ) {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => return drop(ready.send(Err(e))),
     };

@@ -24,12 +24,22 @@ pub struct CrdError(pub String);
 
 impl Resource {
     pub fn new(group: &str, version: &str, kind: &str, plural: &str, namespaced: bool) -> Self {
-        Self { group: group.into(), version: version.into(), kind: kind.into(), plural: plural.into(), namespaced }
+        Self {
+            group: group.into(),
+            version: version.into(),
+            kind: kind.into(),
+            plural: plural.into(),
+            namespaced,
+        }
     }
 
     /// `v1` for the core group, otherwise `group/version`.
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.clone() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
 
     /// The built-in kinds the hooks and the migration Job touch.
@@ -44,8 +54,20 @@ impl Resource {
             Self::new("apps", "v1", "Deployment", "deployments", true),
             Self::new("apps", "v1", "DaemonSet", "daemonsets", true),
             Self::new("batch", "v1", "Job", "jobs", true),
-            Self::new("storage.k8s.io", "v1", "VolumeAttachment", "volumeattachments", false),
-            Self::new("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false),
+            Self::new(
+                "storage.k8s.io",
+                "v1",
+                "VolumeAttachment",
+                "volumeattachments",
+                false,
+            ),
+            Self::new(
+                "apiextensions.k8s.io",
+                "v1",
+                "CustomResourceDefinition",
+                "customresourcedefinitions",
+                false,
+            ),
         ]
     }
 
@@ -58,9 +80,14 @@ impl Resource {
             if yaml.is_null() {
                 continue;
             }
-            let json = serde_json::to_value(yaml)
-                .map_err(|e| CrdError(format!("YAML document {} is not JSON-compatible: {e}", index + 1)))?;
-            let found = Self::from_crd(&json).map_err(|e| CrdError(format!("YAML document {}: {e}", index + 1)))?;
+            let json = serde_json::to_value(yaml).map_err(|e| {
+                CrdError(format!(
+                    "YAML document {} is not JSON-compatible: {e}",
+                    index + 1
+                ))
+            })?;
+            let found = Self::from_crd(&json)
+                .map_err(|e| CrdError(format!("YAML document {}: {e}", index + 1)))?;
             resources.extend(found);
         }
         Ok(resources)
@@ -72,26 +99,51 @@ impl Resource {
             crd.pointer(pointer)
                 .and_then(Value::as_str)
                 .filter(|s| !s.is_empty())
-                .ok_or_else(|| CrdError(format!("CustomResourceDefinition has no {}", &pointer[1..].replace('/', "."))))
+                .ok_or_else(|| {
+                    CrdError(format!(
+                        "CustomResourceDefinition has no {}",
+                        &pointer[1..].replace('/', ".")
+                    ))
+                })
         };
         if text("/kind")? != "CustomResourceDefinition" {
-            return Err(CrdError(format!("expected a CustomResourceDefinition, found kind {}", text("/kind")?)));
+            return Err(CrdError(format!(
+                "expected a CustomResourceDefinition, found kind {}",
+                text("/kind")?
+            )));
         }
-        let (group, kind, plural) = (text("/spec/group")?, text("/spec/names/kind")?, text("/spec/names/plural")?);
+        let (group, kind, plural) = (
+            text("/spec/group")?,
+            text("/spec/names/kind")?,
+            text("/spec/names/plural")?,
+        );
         let namespaced = match text("/spec/scope")? {
             "Namespaced" => true,
             "Cluster" => false,
-            other => return Err(CrdError(format!("CRD {plural}.{group}: spec.scope is {other:?}, expected Namespaced or Cluster"))),
+            other => {
+                return Err(CrdError(format!(
+                    "CRD {plural}.{group}: spec.scope is {other:?}, expected Namespaced or Cluster"
+                )));
+            }
         };
         let versions = crd
             .pointer("/spec/versions")
             .and_then(Value::as_array)
             .ok_or_else(|| CrdError(format!("CRD {plural}.{group} has no spec.versions list")))?;
-        let served = versions.iter().filter(|v| v.get("served").and_then(Value::as_bool) == Some(true));
+        let served = versions
+            .iter()
+            .filter(|v| v.get("served").and_then(Value::as_bool) == Some(true));
         served
             .map(|v| {
-                let version = v.get("name").and_then(Value::as_str).filter(|s| !s.is_empty());
-                let version = version.ok_or_else(|| CrdError(format!("CRD {plural}.{group}: a served version has no name")))?;
+                let version = v
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty());
+                let version = version.ok_or_else(|| {
+                    CrdError(format!(
+                        "CRD {plural}.{group}: a served version has no name"
+                    ))
+                })?;
                 Ok(Self::new(group, version, kind, plural, namespaced))
             })
             .collect()
@@ -112,7 +164,9 @@ pub fn version_priority(a: &str, b: &str) -> Ordering {
 /// (stability: 2 GA / 1 beta / 0 alpha, major, minor) for `vN`, `vNbetaM`, `vNalphaM`.
 fn parse_version(version: &str) -> Option<(u8, u64, u64)> {
     let rest = version.strip_prefix('v')?;
-    let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let digits = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
     let major = rest[..digits].parse().ok()?;
     let tail = &rest[digits..];
     if tail.is_empty() {
@@ -171,12 +225,27 @@ spec:
     #[test]
     fn bad_documents_name_the_document_and_field() {
         let cases = [
-            ("kind: ConfigMap\napiVersion: v1", "document 1: expected a CustomResourceDefinition"),
-            ("kind: CustomResourceDefinition\nspec: {group: g}", "spec.names.kind"),
-            ("kind: CustomResourceDefinition\nspec: {group: g, scope: Global, names: {kind: K, plural: ks}}", "Global"),
-            ("kind: CustomResourceDefinition\nspec: {group: g, scope: Cluster, names: {kind: K, plural: ks}}", "spec.versions"),
+            (
+                "kind: ConfigMap\napiVersion: v1",
+                "document 1: expected a CustomResourceDefinition",
+            ),
+            (
+                "kind: CustomResourceDefinition\nspec: {group: g}",
+                "spec.names.kind",
+            ),
+            (
+                "kind: CustomResourceDefinition\nspec: {group: g, scope: Global, names: {kind: K, plural: ks}}",
+                "Global",
+            ),
+            (
+                "kind: CustomResourceDefinition\nspec: {group: g, scope: Cluster, names: {kind: K, plural: ks}}",
+                "spec.versions",
+            ),
             ("kind: [unclosed", "YAML document 1"),
-            ("---\nkind: CustomResourceDefinition\nspec: {group: g, scope: Cluster, names: {kind: K, plural: ks}, versions: [{served: true}]}", "has no name"),
+            (
+                "---\nkind: CustomResourceDefinition\nspec: {group: g, scope: Cluster, names: {kind: K, plural: ks}, versions: [{served: true}]}",
+                "has no name",
+            ),
         ];
         for (text, expected) in cases {
             let error = Resource::from_crd_yaml(text).unwrap_err();
@@ -186,8 +255,15 @@ spec:
 
     #[test]
     fn versions_sort_by_kubernetes_priority() {
-        let mut versions = vec!["v1alpha1", "v1-19-1", "v2beta1", "v1", "v1beta2", "v2", "v1beta1", "zeta"];
+        let mut versions = vec![
+            "v1alpha1", "v1-19-1", "v2beta1", "v1", "v1beta2", "v2", "v1beta1", "zeta",
+        ];
         versions.sort_by(|a, b| version_priority(a, b));
-        assert_eq!(versions, ["v2", "v1", "v2beta1", "v1beta2", "v1beta1", "v1alpha1", "v1-19-1", "zeta"]);
+        assert_eq!(
+            versions,
+            [
+                "v2", "v1", "v2beta1", "v1beta2", "v1beta1", "v1alpha1", "v1-19-1", "zeta"
+            ]
+        );
     }
 }

@@ -42,7 +42,15 @@ pub fn parse(path: &str) -> Option<Route<'_>> {
 }
 
 fn under<'a>(group: &'a str, version: &'a str, rest: &[&'a str]) -> Option<Route<'a>> {
-    let path = |namespace, plural, name| Route::Objects(ObjectPath { group, version, namespace, plural, name });
+    let path = |namespace, plural, name| {
+        Route::Objects(ObjectPath {
+            group,
+            version,
+            namespace,
+            plural,
+            name,
+        })
+    };
     Some(match *rest {
         [] => Route::Resources { group, version },
         [plural] => path(None, plural, None),
@@ -57,8 +65,19 @@ fn under<'a>(group: &'a str, version: &'a str, rest: &[&'a str]) -> Option<Route
 mod tests {
     use super::*;
 
-    fn objects(group: &'static str, namespace: Option<&'static str>, plural: &'static str, name: Option<&'static str>) -> Option<Route<'static>> {
-        Some(Route::Objects(ObjectPath { group, version: "v1", namespace, plural, name }))
+    fn objects(
+        group: &'static str,
+        namespace: Option<&'static str>,
+        plural: &'static str,
+        name: Option<&'static str>,
+    ) -> Option<Route<'static>> {
+        Some(Route::Objects(ObjectPath {
+            group,
+            version: "v1",
+            namespace,
+            plural,
+            name,
+        }))
     }
 
     #[test]
@@ -66,23 +85,53 @@ mod tests {
         assert_eq!(parse("/api"), Some(Route::CoreVersions));
         assert_eq!(parse("/apis/"), Some(Route::Groups));
         assert_eq!(parse("/apis/apps"), Some(Route::Group("apps")));
-        assert_eq!(parse("/api/v1"), Some(Route::Resources { group: "", version: "v1" }));
-        assert_eq!(parse("/apis/apps/v1"), Some(Route::Resources { group: "apps", version: "v1" }));
+        assert_eq!(
+            parse("/api/v1"),
+            Some(Route::Resources {
+                group: "",
+                version: "v1"
+            })
+        );
+        assert_eq!(
+            parse("/apis/apps/v1"),
+            Some(Route::Resources {
+                group: "apps",
+                version: "v1"
+            })
+        );
         assert_eq!(parse("/version"), Some(Route::Version));
     }
 
     #[test]
     fn object_paths() {
         assert_eq!(parse("/api/v1/nodes"), objects("", None, "nodes", None));
-        assert_eq!(parse("/api/v1/nodes/n1"), objects("", None, "nodes", Some("n1")));
-        assert_eq!(parse("/api/v1/namespaces/d8"), objects("", None, "namespaces", Some("d8")));
-        assert_eq!(parse("/apis/apps/v1/namespaces/d8/deployments"), objects("apps", Some("d8"), "deployments", None));
-        assert_eq!(parse("/apis/apps/v1/namespaces/d8/deployments/x"), objects("apps", Some("d8"), "deployments", Some("x")));
+        assert_eq!(
+            parse("/api/v1/nodes/n1"),
+            objects("", None, "nodes", Some("n1"))
+        );
+        assert_eq!(
+            parse("/api/v1/namespaces/d8"),
+            objects("", None, "namespaces", Some("d8"))
+        );
+        assert_eq!(
+            parse("/apis/apps/v1/namespaces/d8/deployments"),
+            objects("apps", Some("d8"), "deployments", None)
+        );
+        assert_eq!(
+            parse("/apis/apps/v1/namespaces/d8/deployments/x"),
+            objects("apps", Some("d8"), "deployments", Some("x"))
+        );
     }
 
     #[test]
     fn unserved_paths() {
-        for path in ["/", "/healthz", "/api/v1/nodes/n1/status", "/apis/apps/v1/namespaces/d8/deployments/x/scale", "/other/v1"] {
+        for path in [
+            "/",
+            "/healthz",
+            "/api/v1/nodes/n1/status",
+            "/apis/apps/v1/namespaces/d8/deployments/x/scale",
+            "/other/v1",
+        ] {
             assert_eq!(parse(path), None, "{path}");
         }
     }

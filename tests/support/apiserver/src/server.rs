@@ -14,8 +14,17 @@ use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub async fn serve(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+pub async fn serve(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let record = RequestRecord {
         method: method.to_string(),
         path: uri.path().to_owned(),
@@ -38,34 +47,62 @@ pub async fn serve(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, 
 
 /// Anonymous requests pass (like a cluster with anonymous auth); a wrong token is a 401.
 fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), Failure> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(()) };
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(());
+    };
     let expected = format!("Bearer {}", shared.token);
     if value.to_str().ok() == Some(expected.as_str()) {
         Ok(())
     } else {
-        Err(Failure::new(401, "the bearer token is not the test-apiserver token"))
+        Err(Failure::new(
+            401,
+            "the bearer token is not the test-apiserver token",
+        ))
     }
 }
 
-fn answer(shared: &Shared, method: &Method, uri: &Uri, content_type: Option<&str>, body: &[u8]) -> Answer {
-    let unserved = || Failure::not_found(format!("the server could not find the requested resource ({method} {})", uri.path()));
+fn answer(
+    shared: &Shared,
+    method: &Method,
+    uri: &Uri,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Answer {
+    let unserved = || {
+        Failure::not_found(format!(
+            "the server could not find the requested resource ({method} {})",
+            uri.path()
+        ))
+    };
     let route = route::parse(uri.path()).ok_or_else(unserved)?;
     let resources = shared.resources();
     if let Route::Objects(path) = route {
         let resource = objects::resolve(&resources, &path)?;
         let Query(query) = Query::<HashMap<String, String>>::try_from_uri(uri)
             .map_err(|e| Failure::bad_request(format!("query string: {e}")))?;
-        let call = Call { shared, resource, namespace: path.namespace, query, content_type, body };
+        let call = Call {
+            shared,
+            resource,
+            namespace: path.namespace,
+            query,
+            content_type,
+            body,
+        };
         return objects::handle(call, method, path.name);
     }
     if method != Method::GET {
-        return Err(Failure::new(405, format!("discovery documents only answer GET, not {method}")));
+        return Err(Failure::new(
+            405,
+            format!("discovery documents only answer GET, not {method}"),
+        ));
     }
     let document = match route {
         Route::CoreVersions => discovery::core_versions(&resources, &shared.address),
         Route::Groups => discovery::groups(&resources),
         Route::Group(group) => discovery::group(&resources, group)?,
-        Route::Resources { group, version } => discovery::resource_list(&resources, group, version)?,
+        Route::Resources { group, version } => {
+            discovery::resource_list(&resources, group, version)?
+        }
         Route::Version => discovery::version(),
         Route::Objects(_) => return Err(unserved()),
     };

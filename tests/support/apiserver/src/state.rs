@@ -59,15 +59,23 @@ impl Shared {
     }
 
     pub fn resources(&self) -> Vec<Resource> {
-        self.resources.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.resources
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Adds kinds not yet served (same group, version and plural count as served).
     pub fn add_resources(&self, added: Vec<Resource>) {
-        let mut resources = self.resources.write().unwrap_or_else(PoisonError::into_inner);
+        let mut resources = self
+            .resources
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         for resource in added {
             let served = resources.iter().any(|r| {
-                r.group == resource.group && r.version == resource.version && r.plural == resource.plural
+                r.group == resource.group
+                    && r.version == resource.version
+                    && r.plural == resource.plural
             });
             if !served {
                 resources.push(resource);
@@ -92,20 +100,30 @@ impl Shared {
         };
         let mut faults = lock(&self.faults);
         if faults.crash_after.is_some_and(|last| number > last) {
-            return Admission::Fail(Failure::new(503, format!("test-apiserver crashed after request {}", number - 1)));
+            return Admission::Fail(Failure::new(
+                503,
+                format!("test-apiserver crashed after request {}", number - 1),
+            ));
         }
         if let Some(code) = faults.failures.pop_front() {
-            return Admission::Fail(Failure::new(code, format!("injected failure {code} (request {number})")));
+            return Admission::Fail(Failure::new(
+                code,
+                format!("injected failure {code} (request {number})"),
+            ));
         }
         Admission::Serve(faults.delays.pop_front().unwrap_or_default())
     }
 
     pub fn fail_next(&self, n: usize, code: u16) {
-        lock(&self.faults).failures.extend(std::iter::repeat_n(code, n));
+        lock(&self.faults)
+            .failures
+            .extend(std::iter::repeat_n(code, n));
     }
 
     pub fn delay_next(&self, n: usize, delay: Duration) {
-        lock(&self.faults).delays.extend(std::iter::repeat_n(delay, n));
+        lock(&self.faults)
+            .delays
+            .extend(std::iter::repeat_n(delay, n));
     }
 
     pub fn crash_after(&self, more: u64) {

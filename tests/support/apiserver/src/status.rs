@@ -16,7 +16,11 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(code: u16, message: impl Into<String>) -> Self {
-        Self { code, reason: reason_for(code), message: message.into() }
+        Self {
+            code,
+            reason: reason_for(code),
+            message: message.into(),
+        }
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
@@ -31,7 +35,11 @@ impl Failure {
     pub fn from_store(error: StoreError, creating: bool) -> Self {
         match error {
             StoreError::NotFound(m) => Self::new(404, m),
-            StoreError::Conflict(m) if creating => Self { code: 409, reason: "AlreadyExists", message: m },
+            StoreError::Conflict(m) if creating => Self {
+                code: 409,
+                reason: "AlreadyExists",
+                message: m,
+            },
             StoreError::Conflict(m) => Self::new(409, m),
             StoreError::Invalid(m) => Self::new(422, m),
         }

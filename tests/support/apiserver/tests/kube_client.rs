@@ -12,8 +12,11 @@ use test_apiserver::{Resource, TestApiServer};
 
 /// Goes through the kubeconfig file, as `LiveBackend` and kubectl do.
 async fn client(server: &TestApiServer, dir: &tempfile::TempDir) -> Client {
-    let kubeconfig = Kubeconfig::read_from(server.kubeconfig(dir.path())).expect("kubeconfig parses");
-    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await.expect("config");
+    let kubeconfig =
+        Kubeconfig::read_from(server.kubeconfig(dir.path())).expect("kubeconfig parses");
+    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .expect("config");
     Client::try_from(config).expect("client")
 }
 
@@ -29,18 +32,45 @@ async fn typed_config_map_crud() {
     let server = TestApiServer::start(Resource::builtin());
     let dir = tempfile::tempdir().unwrap();
     let api: Api<ConfigMap> = Api::namespaced(client(&server, &dir).await, "d8");
-    let object: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "a", "labels": {"app": "x"}}, "data": {"k": "v"}})).unwrap();
+    let object: ConfigMap = serde_json::from_value(
+        json!({"metadata": {"name": "a", "labels": {"app": "x"}}, "data": {"k": "v"}}),
+    )
+    .unwrap();
     let created = api.create(&PostParams::default(), &object).await.unwrap();
     assert_eq!(created.metadata.resource_version.as_deref(), Some("1"));
     assert_eq!(api.get("a").await.unwrap().data.unwrap()["k"], "v");
-    let listed = api.list(&ListParams::default().labels("app=x")).await.unwrap();
+    let listed = api
+        .list(&ListParams::default().labels("app=x"))
+        .await
+        .unwrap();
     assert_eq!(listed.items.len(), 1);
-    assert!(api.list(&ListParams::default().labels("app=y")).await.unwrap().items.is_empty());
-    let patched = api.patch("a", &PatchParams::default(), &Patch::Merge(json!({"data": {"k": "w"}}))).await.unwrap();
+    assert!(
+        api.list(&ListParams::default().labels("app=y"))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let patched = api
+        .patch(
+            "a",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"data": {"k": "w"}})),
+        )
+        .await
+        .unwrap();
     assert_eq!(patched.data.unwrap()["k"], "w");
     api.delete("a", &DeleteParams::default()).await.unwrap();
-    assert_eq!(api_status(api.get("a").await.unwrap_err()), (404, "NotFound".into()));
-    assert!(server.requests().iter().all(|r| r.path.starts_with("/api/v1/namespaces/d8/configmaps")));
+    assert_eq!(
+        api_status(api.get("a").await.unwrap_err()),
+        (404, "NotFound".into())
+    );
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| r.path.starts_with("/api/v1/namespaces/d8/configmaps"))
+    );
 }
 
 #[tokio::test]
@@ -50,11 +80,17 @@ async fn create_conflicts_surface_as_409() {
     let api: Api<ConfigMap> = Api::namespaced(client(&server, &dir).await, "d8");
     let object: ConfigMap = serde_json::from_value(json!({"metadata": {"name": "a"}})).unwrap();
     api.create(&PostParams::default(), &object).await.unwrap();
-    let error = api.create(&PostParams::default(), &object).await.unwrap_err();
+    let error = api
+        .create(&PostParams::default(), &object)
+        .await
+        .unwrap_err();
     assert_eq!(api_status(error), (409, "AlreadyExists".into()));
     let mut stale = api.get("a").await.unwrap();
     stale.metadata.resource_version = Some("0".into());
-    let error = api.replace("a", &PostParams::default(), &stale).await.unwrap_err();
+    let error = api
+        .replace("a", &PostParams::default(), &stale)
+        .await
+        .unwrap_err();
     assert_eq!(api_status(error), (409, "Conflict".into()));
 }
 
@@ -80,7 +116,10 @@ async fn pinned_kind_discovery_and_dynamic_objects() {
     .unwrap();
     api.create(&PostParams::default(), &object).await.unwrap();
     let merge = Patch::Merge(json!({"spec": {"size": "2Gi"}}));
-    let patched = api.patch("pvc-1", &PatchParams::default(), &merge).await.unwrap();
+    let patched = api
+        .patch("pvc-1", &PatchParams::default(), &merge)
+        .await
+        .unwrap();
     assert_eq!(patched.data["spec"]["size"], "2Gi");
     let missing = GroupVersionKind::gvk("storage.deckhouse.io", "v1alpha1", "Nothing");
     assert!(discovery::pinned_kind(&client, &missing).await.is_err());
@@ -89,11 +128,20 @@ async fn pinned_kind_discovery_and_dynamic_objects() {
 #[tokio::test]
 async fn full_discovery_finds_every_group() {
     let server = TestApiServer::start(Resource::builtin());
-    let discovery = Discovery::new(server.kube_client().await).run().await.unwrap();
-    let (resource, caps) = discovery.resolve_gvk(&GroupVersionKind::gvk("apps", "v1", "DaemonSet")).unwrap();
+    let discovery = Discovery::new(server.kube_client().await)
+        .run()
+        .await
+        .unwrap();
+    let (resource, caps) = discovery
+        .resolve_gvk(&GroupVersionKind::gvk("apps", "v1", "DaemonSet"))
+        .unwrap();
     assert_eq!(resource.plural, "daemonsets");
     assert!(matches!(caps.scope, Scope::Namespaced));
-    assert!(discovery.resolve_gvk(&GroupVersionKind::gvk("", "v1", "Node")).is_some());
+    assert!(
+        discovery
+            .resolve_gvk(&GroupVersionKind::gvk("", "v1", "Node"))
+            .is_some()
+    );
 }
 
 #[tokio::test]
@@ -102,6 +150,9 @@ async fn injected_failures_reach_kube_rs() {
     let dir = tempfile::tempdir().unwrap();
     let api: Api<ConfigMap> = Api::namespaced(client(&server, &dir).await, "d8");
     server.fail_next(1, 500);
-    assert_eq!(api_status(api.list(&ListParams::default()).await.unwrap_err()), (500, "InternalError".into()));
+    assert_eq!(
+        api_status(api.list(&ListParams::default()).await.unwrap_err()),
+        (500, "InternalError".into())
+    );
     assert!(api.list(&ListParams::default()).await.is_ok());
 }

@@ -39,7 +39,11 @@ impl Key {
 impl std::fmt::Display for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.namespace {
-            Some(ns) => write!(f, "{} {}/{} ({})", self.kind, ns, self.name, self.api_version),
+            Some(ns) => write!(
+                f,
+                "{} {}/{} ({})",
+                self.kind, ns, self.name, self.api_version
+            ),
             None => write!(f, "{} {} ({})", self.kind, self.name, self.api_version),
         }
     }
@@ -51,7 +55,11 @@ fn required(object: &Value, pointer: &str, what: &str) -> Result<String, StoreEr
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
-        .ok_or_else(|| StoreError::Invalid(format!("object has no {what} (a non-empty string is required)")))
+        .ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "object has no {what} (a non-empty string is required)"
+            ))
+        })
 }
 
 fn kind_of(value: &Value) -> &'static str {
@@ -91,14 +99,28 @@ mod tests {
     #[test]
     fn missing_fields_are_invalid_and_named() {
         for (object, missing) in [
-            (json!({"kind": "A", "metadata": {"name": "a"}}), "apiVersion"),
-            (json!({"apiVersion": "v1", "metadata": {"name": "a"}}), "kind"),
-            (json!({"apiVersion": "v1", "kind": "A", "metadata": {}}), "metadata.name"),
-            (json!({"apiVersion": "v1", "kind": "A", "metadata": {"name": ""}}), "metadata.name"),
+            (
+                json!({"kind": "A", "metadata": {"name": "a"}}),
+                "apiVersion",
+            ),
+            (
+                json!({"apiVersion": "v1", "metadata": {"name": "a"}}),
+                "kind",
+            ),
+            (
+                json!({"apiVersion": "v1", "kind": "A", "metadata": {}}),
+                "metadata.name",
+            ),
+            (
+                json!({"apiVersion": "v1", "kind": "A", "metadata": {"name": ""}}),
+                "metadata.name",
+            ),
             (json!({"apiVersion": "v1", "kind": "A"}), "metadata.name"),
         ] {
             match Key::of(&object) {
-                Err(StoreError::Invalid(message)) => assert!(message.contains(missing), "{message}"),
+                Err(StoreError::Invalid(message)) => {
+                    assert!(message.contains(missing), "{message}")
+                }
                 other => panic!("expected Invalid naming {missing}, got {other:?}"),
             }
         }
@@ -106,6 +128,8 @@ mod tests {
 
     #[test]
     fn non_objects_are_invalid() {
-        assert!(matches!(Key::of(&json!([1])), Err(StoreError::Invalid(m)) if m.contains("an array")));
+        assert!(
+            matches!(Key::of(&json!([1])), Err(StoreError::Invalid(m)) if m.contains("an array"))
+        );
     }
 }

@@ -5,7 +5,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// `metadata` as a mutable map, created if absent (callers have validated the object).
 pub fn metadata(object: &mut Value) -> &mut Map<String, Value> {
-    let root = object.as_object_mut().expect("Key::of accepted only JSON objects");
+    let root = object
+        .as_object_mut()
+        .expect("Key::of accepted only JSON objects");
     let entry = root.entry("metadata").or_insert_with(|| json!({}));
     if !entry.is_object() {
         *entry = json!({});
@@ -26,15 +28,25 @@ pub fn stamp_created(object: &mut Value, revision: u64) {
     let meta = metadata(object);
     meta.insert("resourceVersion".into(), json!(revision.to_string()));
     meta.insert("uid".into(), json!(uid(revision)));
-    meta.insert("creationTimestamp".into(), json!(rfc3339(SystemTime::now())));
+    meta.insert(
+        "creationTimestamp".into(),
+        json!(rfc3339(SystemTime::now())),
+    );
     meta.insert("generation".into(), json!(1));
 }
 
 /// Stamps a replacement of `old`: keeps identity fields, bumps generation when
 /// anything outside metadata and status changed (as the API server does).
 pub fn stamp_replaced(new: &mut Value, old: &Value, revision: u64) {
-    let generation = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
-    let generation = if body(new) == body(old) { generation } else { generation + 1 };
+    let generation = old
+        .pointer("/metadata/generation")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let generation = if body(new) == body(old) {
+        generation
+    } else {
+        generation + 1
+    };
     let meta = metadata(new);
     for field in ["uid", "creationTimestamp"] {
         match old.pointer(&format!("/metadata/{field}")) {
@@ -50,18 +62,28 @@ pub fn stamp_replaced(new: &mut Value, old: &Value, revision: u64) {
 fn body(object: &Value) -> Vec<(&String, &Value)> {
     object
         .as_object()
-        .map(|o| o.iter().filter(|(k, _)| *k != "metadata" && *k != "status").collect())
+        .map(|o| {
+            o.iter()
+                .filter(|(k, _)| *k != "metadata" && *k != "status")
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// A UUID-shaped uid, unique within one store and stable across runs.
 fn uid(revision: u64) -> String {
-    format!("00000000-0000-4000-8000-{:012x}", revision & 0xffff_ffff_ffff)
+    format!(
+        "00000000-0000-4000-8000-{:012x}",
+        revision & 0xffff_ffff_ffff
+    )
 }
 
 /// `YYYY-MM-DDThh:mm:ssZ`, the format of `metav1.Time`.
 pub fn rfc3339(at: SystemTime) -> String {
-    let seconds = at.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let seconds = at
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let (days, rest) = (seconds / 86_400, seconds % 86_400);
     let (year, month, day) = civil_from_days(days as i64);
     format!(
@@ -94,14 +116,21 @@ mod tests {
     #[test]
     fn formats_known_instants() {
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(1_767_225_599)), "2025-12-31T23:59:59Z");
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(1_767_225_599)),
+            "2025-12-31T23:59:59Z"
+        );
     }
 
     #[test]
     fn generation_moves_only_with_the_body() {
         let old = json!({"spec": {"a": 1}, "metadata": {"generation": 3, "uid": "u"}});
-        let mut same = json!({"spec": {"a": 1}, "status": {"x": 1}, "metadata": {"labels": {"l": "v"}}});
+        let mut same =
+            json!({"spec": {"a": 1}, "status": {"x": 1}, "metadata": {"labels": {"l": "v"}}});
         stamp_replaced(&mut same, &old, 9);
         assert_eq!(same["metadata"]["generation"], 3);
         assert_eq!(same["metadata"]["uid"], "u");

@@ -38,14 +38,20 @@ impl Selector {
     pub fn matches(&self, object: &Value) -> bool {
         let labels = object.pointer("/metadata/labels");
         let label = |key: &str| labels.and_then(|l| l.get(key)).and_then(Value::as_str);
-        self.requirements.iter().all(|requirement| match requirement {
-            Requirement::Equals(k, v) => label(k) == Some(v.as_str()),
-            Requirement::NotEquals(k, v) => label(k) != Some(v.as_str()),
-            Requirement::Exists(k) => label(k).is_some(),
-            Requirement::Absent(k) => label(k).is_none(),
-            Requirement::In(k, values) => label(k).is_some_and(|l| values.iter().any(|v| v == l)),
-            Requirement::NotIn(k, values) => !label(k).is_some_and(|l| values.iter().any(|v| v == l)),
-        })
+        self.requirements
+            .iter()
+            .all(|requirement| match requirement {
+                Requirement::Equals(k, v) => label(k) == Some(v.as_str()),
+                Requirement::NotEquals(k, v) => label(k) != Some(v.as_str()),
+                Requirement::Exists(k) => label(k).is_some(),
+                Requirement::Absent(k) => label(k).is_none(),
+                Requirement::In(k, values) => {
+                    label(k).is_some_and(|l| values.iter().any(|v| v == l))
+                }
+                Requirement::NotIn(k, values) => {
+                    !label(k).is_some_and(|l| values.iter().any(|v| v == l))
+                }
+            })
     }
 }
 
@@ -129,7 +135,10 @@ fn key(text: &str) -> Result<String, String> {
 }
 
 fn value(text: &str) -> Result<String, String> {
-    if !text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+    if !text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
         return Err(format!("has an invalid label value {text:?}"));
     }
     Ok(text.to_owned())
@@ -145,7 +154,9 @@ mod tests {
     }
 
     fn selects(selector: &str, labels: Value) -> bool {
-        Selector::parse(selector).unwrap().matches(&labelled(labels))
+        Selector::parse(selector)
+            .unwrap()
+            .matches(&labelled(labels))
     }
 
     #[test]
@@ -155,7 +166,10 @@ mod tests {
         assert!(!selects("app=web", json!({"app": "db"})));
         assert!(!selects("app=web", json!({})));
         assert!(selects("app!=web", json!({"app": "db"})));
-        assert!(selects("app!=web", json!({})), "k!=v also selects objects without k");
+        assert!(
+            selects("app!=web", json!({})),
+            "k!=v also selects objects without k"
+        );
         assert!(!selects("app!=web", json!({"app": "web"})));
     }
 
@@ -180,14 +194,24 @@ mod tests {
     #[test]
     fn requirements_are_anded() {
         let s = "app=web, tier in (a,b),!legacy,example.com/owner";
-        assert!(selects(s, json!({"app": "web", "tier": "a", "example.com/owner": "me"})));
-        assert!(!selects(s, json!({"app": "web", "tier": "a", "example.com/owner": "me", "legacy": "1"})));
+        assert!(selects(
+            s,
+            json!({"app": "web", "tier": "a", "example.com/owner": "me"})
+        ));
+        assert!(!selects(
+            s,
+            json!({"app": "web", "tier": "a", "example.com/owner": "me", "legacy": "1"})
+        ));
         assert!(!selects(s, json!({"app": "web", "tier": "a"})));
     }
 
     #[test]
     fn empty_selects_everything_even_without_labels() {
-        assert!(Selector::parse("").unwrap().matches(&json!({"metadata": {}})));
+        assert!(
+            Selector::parse("")
+                .unwrap()
+                .matches(&json!({"metadata": {}}))
+        );
         assert!(Selector::parse("  ").unwrap().matches(&json!({})));
     }
 
@@ -199,11 +223,23 @@ mod tests {
     #[test]
     fn bad_selectors_are_invalid_and_quote_the_part() {
         for bad in [
-            "app=web,", "=web", "app=(x)", "app in a,b", "app in ()", "app ~ x", "a/b/c=x", "app in (a,b",
-            "!", "app=we b", "app notin", "/x",
+            "app=web,",
+            "=web",
+            "app=(x)",
+            "app in a,b",
+            "app in ()",
+            "app ~ x",
+            "a/b/c=x",
+            "app in (a,b",
+            "!",
+            "app=we b",
+            "app notin",
+            "/x",
         ] {
             match Selector::parse(bad) {
-                Err(StoreError::Invalid(message)) => assert!(message.contains("label selector"), "{message}"),
+                Err(StoreError::Invalid(message)) => {
+                    assert!(message.contains("label selector"), "{message}")
+                }
                 other => panic!("{bad:?} should be Invalid, got {other:?}"),
             }
         }

@@ -85,12 +85,16 @@ impl Store {
     pub fn json_patch(&mut self, key: &Key, patch: &Value) -> Result<Value, StoreError> {
         self.count();
         let operations: json_patch::Patch = serde_json::from_value(patch.clone()).map_err(|e| {
-            StoreError::Invalid(format!("JSON patch for {key} is malformed: {e}; expected an array of RFC 6902 operations"))
+            StoreError::Invalid(format!(
+                "JSON patch for {key} is malformed: {e}; expected an array of RFC 6902 operations"
+            ))
         })?;
         let old = self.objects.get(key).ok_or_else(|| not_found(key))?;
         let mut new = old.clone();
         json_patch::patch(&mut new, &operations).map_err(|e| match e.kind {
-            json_patch::PatchErrorKind::TestFailed => StoreError::Conflict(format!("JSON patch for {key}: {e}")),
+            json_patch::PatchErrorKind::TestFailed => {
+                StoreError::Conflict(format!("JSON patch for {key}: {e}"))
+            }
             _ => StoreError::Invalid(format!("JSON patch for {key} does not apply: {e}")),
         })?;
         check_identity(key, &new)?;
@@ -154,10 +158,12 @@ fn not_found(key: &Key) -> StoreError {
 
 fn check_precondition(key: &Key, stored: &Value, expected: Option<&str>) -> Result<(), StoreError> {
     match expected {
-        Some(expected) if Some(expected) != meta::resource_version(stored) => Err(StoreError::Conflict(format!(
-            "operation cannot be fulfilled on {key}: the object has been modified \
+        Some(expected) if Some(expected) != meta::resource_version(stored) => {
+            Err(StoreError::Conflict(format!(
+                "operation cannot be fulfilled on {key}: the object has been modified \
              (resourceVersion {expected} is stale); read the latest version and try again"
-        ))),
+            )))
+        }
         _ => Ok(()),
     }
 }
@@ -168,6 +174,8 @@ fn check_identity(key: &Key, patched: &Value) -> Result<(), StoreError> {
         Ok(after) => Err(StoreError::Invalid(format!(
             "patch would turn {key} into {after}; apiVersion, kind, metadata.name and metadata.namespace cannot change"
         ))),
-        Err(e) => Err(StoreError::Invalid(format!("patch leaves {key} without its identity: {e}"))),
+        Err(e) => Err(StoreError::Invalid(format!(
+            "patch leaves {key} without its identity: {e}"
+        ))),
     }
 }

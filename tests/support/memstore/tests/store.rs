@@ -9,11 +9,20 @@ fn cm(namespace: &str, name: &str, data: Value) -> Value {
 }
 
 fn key(namespace: &str, name: &str) -> Key {
-    Key { api_version: "v1".into(), kind: "ConfigMap".into(), namespace: Some(namespace.into()), name: name.into() }
+    Key {
+        api_version: "v1".into(),
+        kind: "ConfigMap".into(),
+        namespace: Some(namespace.into()),
+        name: name.into(),
+    }
 }
 
 fn rv(object: &Value) -> u64 {
-    object["metadata"]["resourceVersion"].as_str().expect("resourceVersion is a string").parse().unwrap()
+    object["metadata"]["resourceVersion"]
+        .as_str()
+        .expect("resourceVersion is a string")
+        .parse()
+        .unwrap()
 }
 
 fn store_with(objects: &[Value]) -> Store {
@@ -31,8 +40,16 @@ fn create_stamps_server_metadata_and_get_returns_it() {
     let meta = &created["metadata"];
     assert_eq!(meta["resourceVersion"], "1");
     assert_eq!(meta["generation"], 1);
-    assert!(meta["uid"].as_str().is_some_and(|u| u.len() == 36), "{meta}");
-    assert!(meta["creationTimestamp"].as_str().is_some_and(|t| t.ends_with('Z')), "{meta}");
+    assert!(
+        meta["uid"].as_str().is_some_and(|u| u.len() == 36),
+        "{meta}"
+    );
+    assert!(
+        meta["creationTimestamp"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "{meta}"
+    );
     assert_eq!(store.get(&key("ns", "a")).unwrap(), created);
     assert_eq!(store.len(), 1);
     assert!(!store.is_empty());
@@ -51,9 +68,18 @@ fn create_overwrites_client_sent_server_fields() {
 #[test]
 fn create_twice_is_conflict() {
     let mut store = store_with(&[cm("ns", "a", json!({}))]);
-    let error = store.create(cm("ns", "a", json!({"other": "x"}))).unwrap_err();
-    assert!(matches!(&error, StoreError::Conflict(m) if m.contains("already exists")), "{error:?}");
-    assert_eq!(store.get(&key("ns", "a")).unwrap()["data"], json!({}), "the first object stays");
+    let error = store
+        .create(cm("ns", "a", json!({"other": "x"})))
+        .unwrap_err();
+    assert!(
+        matches!(&error, StoreError::Conflict(m) if m.contains("already exists")),
+        "{error:?}"
+    );
+    assert_eq!(
+        store.get(&key("ns", "a")).unwrap()["data"],
+        json!({}),
+        "the first object stays"
+    );
 }
 
 #[test]
@@ -67,7 +93,11 @@ fn same_name_in_other_namespace_or_kind_is_distinct() {
 #[test]
 fn create_rejects_objects_without_identity() {
     let mut store = Store::new();
-    for bad in [json!("text"), json!({"apiVersion": "v1", "kind": "ConfigMap"}), json!({"kind": "X", "metadata": {"name": "a"}})] {
+    for bad in [
+        json!("text"),
+        json!({"apiVersion": "v1", "kind": "ConfigMap"}),
+        json!({"kind": "X", "metadata": {"name": "a"}}),
+    ] {
         assert!(matches!(store.create(bad), Err(StoreError::Invalid(_))));
     }
     assert!(store.is_empty());
@@ -76,14 +106,19 @@ fn create_rejects_objects_without_identity() {
 #[test]
 fn get_missing_is_not_found_naming_the_object() {
     let error = Store::new().get(&key("ns", "ghost")).unwrap_err();
-    assert!(matches!(&error, StoreError::NotFound(m) if m.contains("ns/ghost")), "{error:?}");
+    assert!(
+        matches!(&error, StoreError::NotFound(m) if m.contains("ns/ghost")),
+        "{error:?}"
+    );
 }
 
 #[test]
 fn resource_versions_are_a_global_counter_bumped_by_every_write() {
     let mut store = store_with(&[cm("ns", "a", json!({})), cm("ns", "b", json!({}))]);
     assert_eq!(rv(&store.get(&key("ns", "b")).unwrap()), 2);
-    let patched = store.merge_patch(&key("ns", "a"), &json!({"data": {"x": "1"}})).unwrap();
+    let patched = store
+        .merge_patch(&key("ns", "a"), &json!({"data": {"x": "1"}}))
+        .unwrap();
     assert_eq!(rv(&patched), 3);
     store.delete(&key("ns", "b")).unwrap();
     let created = store.create(cm("ns", "c", json!({}))).unwrap();
@@ -100,21 +135,65 @@ fn list_filters_by_kind_namespace_and_labels_sorted() {
         json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "a"}}),
     ]);
     let names = |items: Vec<Value>| -> Vec<String> {
-        items.iter().map(|o| format!("{}/{}", o["metadata"]["namespace"].as_str().unwrap(), o["metadata"]["name"].as_str().unwrap())).collect()
+        items
+            .iter()
+            .map(|o| {
+                format!(
+                    "{}/{}",
+                    o["metadata"]["namespace"].as_str().unwrap(),
+                    o["metadata"]["name"].as_str().unwrap()
+                )
+            })
+            .collect()
     };
-    assert_eq!(names(store.list("v1", "ConfigMap", None, None).unwrap()), ["a/c", "z/a", "z/b"]);
-    assert_eq!(names(store.list("v1", "ConfigMap", Some("z"), None).unwrap()), ["z/a", "z/b"]);
-    assert_eq!(names(store.list("v1", "ConfigMap", None, Some("app in (a,c)")).unwrap()), ["a/c", "z/a"]);
-    assert_eq!(names(store.list("v1", "ConfigMap", Some("z"), Some("app!=a")).unwrap()), ["z/b"]);
-    assert!(store.list("v2", "ConfigMap", None, None).unwrap().is_empty());
-    assert!(store.list("v1", "ConfigMap", Some("none"), None).unwrap().is_empty());
+    assert_eq!(
+        names(store.list("v1", "ConfigMap", None, None).unwrap()),
+        ["a/c", "z/a", "z/b"]
+    );
+    assert_eq!(
+        names(store.list("v1", "ConfigMap", Some("z"), None).unwrap()),
+        ["z/a", "z/b"]
+    );
+    assert_eq!(
+        names(
+            store
+                .list("v1", "ConfigMap", None, Some("app in (a,c)"))
+                .unwrap()
+        ),
+        ["a/c", "z/a"]
+    );
+    assert_eq!(
+        names(
+            store
+                .list("v1", "ConfigMap", Some("z"), Some("app!=a"))
+                .unwrap()
+        ),
+        ["z/b"]
+    );
+    assert!(
+        store
+            .list("v2", "ConfigMap", None, None)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .list("v1", "ConfigMap", Some("none"), None)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
 fn list_with_bad_selector_is_invalid() {
     let store = store_with(&[cm("ns", "a", json!({}))]);
-    assert!(matches!(store.list("v1", "ConfigMap", None, Some("app=")), Ok(items) if items.is_empty()));
-    assert!(matches!(store.list("v1", "ConfigMap", None, Some("app in x")), Err(StoreError::Invalid(_))));
+    assert!(
+        matches!(store.list("v1", "ConfigMap", None, Some("app=")), Ok(items) if items.is_empty())
+    );
+    assert!(matches!(
+        store.list("v1", "ConfigMap", None, Some("app in x")),
+        Err(StoreError::Invalid(_))
+    ));
 }
 
 #[test]
@@ -126,7 +205,10 @@ fn update_replaces_and_keeps_identity_fields() {
     let after = store.update(next).unwrap();
     assert_eq!(after["data"], json!({"k": "2"}));
     assert_eq!(after["metadata"]["uid"], before["metadata"]["uid"]);
-    assert_eq!(after["metadata"]["creationTimestamp"], before["metadata"]["creationTimestamp"]);
+    assert_eq!(
+        after["metadata"]["creationTimestamp"],
+        before["metadata"]["creationTimestamp"]
+    );
     assert_eq!(after["metadata"]["generation"], 2);
     assert!(rv(&after) > rv(&before));
 }
@@ -143,26 +225,38 @@ fn update_with_stale_resource_version_is_conflict_and_changes_nothing() {
     let mut stale = cm("ns", "a", json!({"k": "v"}));
     stale["metadata"]["resourceVersion"] = json!("0");
     let error = store.update(stale).unwrap_err();
-    assert!(matches!(&error, StoreError::Conflict(m) if m.contains("modified")), "{error:?}");
+    assert!(
+        matches!(&error, StoreError::Conflict(m) if m.contains("modified")),
+        "{error:?}"
+    );
     assert_eq!(store.get(&key("ns", "a")).unwrap()["data"], json!({}));
     assert_eq!(store.revision(), 1);
 }
 
 #[test]
 fn update_of_missing_object_is_not_found() {
-    assert!(matches!(Store::new().update(cm("ns", "a", json!({}))), Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        Store::new().update(cm("ns", "a", json!({}))),
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 #[test]
 fn update_of_bad_object_is_invalid() {
-    assert!(matches!(Store::new().update(json!(null)), Err(StoreError::Invalid(_))));
+    assert!(matches!(
+        Store::new().update(json!(null)),
+        Err(StoreError::Invalid(_))
+    ));
 }
 
 #[test]
 fn merge_patch_follows_rfc_7386() {
     let mut store = store_with(&[cm("ns", "a", json!({"keep": "1", "drop": "2"}))]);
     let patched = store
-        .merge_patch(&key("ns", "a"), &json!({"data": {"drop": null, "new": "3"}, "metadata": {"labels": {"x": "y"}}}))
+        .merge_patch(
+            &key("ns", "a"),
+            &json!({"data": {"drop": null, "new": "3"}, "metadata": {"labels": {"x": "y"}}}),
+        )
         .unwrap();
     assert_eq!(patched["data"], json!({"keep": "1", "new": "3"}));
     assert_eq!(patched["metadata"]["labels"], json!({"app": "a", "x": "y"}));
@@ -173,7 +267,10 @@ fn merge_patch_follows_rfc_7386() {
 fn merge_patch_resource_version_is_a_precondition() {
     let mut store = store_with(&[cm("ns", "a", json!({}))]);
     let stale = json!({"metadata": {"resourceVersion": "7"}, "data": {"k": "v"}});
-    assert!(matches!(store.merge_patch(&key("ns", "a"), &stale), Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        store.merge_patch(&key("ns", "a"), &stale),
+        Err(StoreError::Conflict(_))
+    ));
     let fresh = json!({"metadata": {"resourceVersion": "1"}, "data": {"k": "v"}});
     let patched = store.merge_patch(&key("ns", "a"), &fresh).unwrap();
     assert_eq!(patched["metadata"]["resourceVersion"], "2");
@@ -181,7 +278,10 @@ fn merge_patch_resource_version_is_a_precondition() {
 
 #[test]
 fn merge_patch_of_missing_object_is_not_found() {
-    assert!(matches!(Store::new().merge_patch(&key("ns", "a"), &json!({})), Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        Store::new().merge_patch(&key("ns", "a"), &json!({})),
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 #[test]
@@ -197,10 +297,15 @@ fn patches_cannot_change_identity() {
         json!("not an object"),
     ] {
         let error = store.merge_patch(&k, &patch).unwrap_err();
-        assert!(matches!(error, StoreError::Invalid(_)), "{patch}: {error:?}");
+        assert!(
+            matches!(error, StoreError::Invalid(_)),
+            "{patch}: {error:?}"
+        );
     }
     let rename = json!([{"op": "replace", "path": "/metadata/name", "value": "b"}]);
-    assert!(matches!(store.json_patch(&k, &rename), Err(StoreError::Invalid(m)) if m.contains("cannot change")));
+    assert!(
+        matches!(store.json_patch(&k, &rename), Err(StoreError::Invalid(m)) if m.contains("cannot change"))
+    );
     assert_eq!(store.revision(), 1, "rejected patches write nothing");
 }
 
@@ -221,8 +326,14 @@ fn json_patch_applies_operations() {
 fn json_patch_failed_test_is_conflict() {
     let mut store = store_with(&[cm("ns", "a", json!({"k": "1"}))]);
     let patch = json!([{"op": "test", "path": "/data/k", "value": "0"}, {"op": "remove", "path": "/data/k"}]);
-    assert!(matches!(store.json_patch(&key("ns", "a"), &patch), Err(StoreError::Conflict(_))));
-    assert_eq!(store.get(&key("ns", "a")).unwrap()["data"], json!({"k": "1"}));
+    assert!(matches!(
+        store.json_patch(&key("ns", "a"), &patch),
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.get(&key("ns", "a")).unwrap()["data"],
+        json!({"k": "1"})
+    );
 }
 
 #[test]
@@ -235,13 +346,19 @@ fn json_patch_malformed_or_unappliable_is_invalid() {
         json!([{"op": "add", "path": "/no/such/parent", "value": 1}]),
     ] {
         let error = store.json_patch(&key("ns", "a"), &patch).unwrap_err();
-        assert!(matches!(error, StoreError::Invalid(_)), "{patch}: {error:?}");
+        assert!(
+            matches!(error, StoreError::Invalid(_)),
+            "{patch}: {error:?}"
+        );
     }
 }
 
 #[test]
 fn json_patch_of_missing_object_is_not_found() {
-    assert!(matches!(Store::new().json_patch(&key("ns", "a"), &json!([])), Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        Store::new().json_patch(&key("ns", "a"), &json!([])),
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 #[test]
@@ -250,8 +367,14 @@ fn delete_returns_the_object_and_second_delete_is_not_found() {
     let deleted = store.delete(&key("ns", "a")).unwrap();
     assert_eq!(deleted["data"], json!({"k": "v"}));
     assert!(store.is_empty());
-    assert!(matches!(store.delete(&key("ns", "a")), Err(StoreError::NotFound(_))));
-    assert!(matches!(store.get(&key("ns", "a")), Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        store.delete(&key("ns", "a")),
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.get(&key("ns", "a")),
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 #[test]
@@ -263,7 +386,13 @@ fn objects_iterates_in_key_order() {
     ]);
     let kinds: Vec<String> = store
         .objects()
-        .map(|o| format!("{}:{}", o["kind"].as_str().unwrap(), o["metadata"]["namespace"].as_str().unwrap_or("-")))
+        .map(|o| {
+            format!(
+                "{}:{}",
+                o["kind"].as_str().unwrap(),
+                o["metadata"]["namespace"].as_str().unwrap_or("-")
+            )
+        })
         .collect();
     assert_eq!(kinds, ["ConfigMap:a", "ConfigMap:b", "Node:-"]);
 }

@@ -18,9 +18,17 @@ const STATES: [&str; 9] = [
 ];
 
 fn rendered(new_control_plane: bool, state: &str) -> Vec<&'static str> {
-    let input = PlanInput { new_control_plane, state: state.to_owned() };
-    let plan = TABLE.plan(&input).unwrap_or_else(|e| panic!("{state}: {e}"));
-    plan.iter().filter(|d| d.rendered).map(|d| d.component.key()).collect()
+    let input = PlanInput {
+        new_control_plane,
+        state: state.to_owned(),
+    };
+    let plan = TABLE
+        .plan(&input)
+        .unwrap_or_else(|e| panic!("{state}: {e}"));
+    plan.iter()
+        .filter(|d| d.rendered)
+        .map(|d| d.component.key())
+        .collect()
 }
 
 #[test]
@@ -54,22 +62,39 @@ fn seed_states_render_what_the_seed_guest_renders() {
     let seed = |input: &PlanInput| flags(guest_render::TABLE.plan(input));
     for state in guest_render::TABLE.state_names() {
         for new_control_plane in [false, true] {
-            let input = PlanInput { new_control_plane, state: state.into() };
-            assert_eq!(ours(&input), seed(&input), "{state}, newControlPlane={new_control_plane}");
+            let input = PlanInput {
+                new_control_plane,
+                state: state.into(),
+            };
+            assert_eq!(
+                ours(&input),
+                seed(&input),
+                "{state}, newControlPlane={new_control_plane}"
+            );
         }
     }
 }
 
-fn flags(plan: Result<Vec<render_plan::Decision>, render_plan::PlanError>) -> Vec<(&'static str, bool)> {
+fn flags(
+    plan: Result<Vec<render_plan::Decision>, render_plan::PlanError>,
+) -> Vec<(&'static str, bool)> {
     let plan = plan.expect("known state");
-    plan.iter().map(|d| (d.component.key(), d.rendered)).collect()
+    plan.iter()
+        .map(|d| (d.component.key(), d.rendered))
+        .collect()
 }
 
 #[test]
 fn unknown_state_is_an_error() {
-    let input = PlanInput { new_control_plane: true, state: "stage5_started".into() };
+    let input = PlanInput {
+        new_control_plane: true,
+        state: "stage5_started".into(),
+    };
     let err = TABLE.plan(&input).unwrap_err().to_string();
-    assert!(err.contains("stage5_started") && err.contains(&STATES.join(", ")), "{err}");
+    assert!(
+        err.contains("stage5_started") && err.contains(&STATES.join(", ")),
+        "{err}"
+    );
 }
 
 #[test]
