@@ -52,7 +52,9 @@ pub fn nine_state(dir: &Path) {
 fn a_failing_case_is_reported_and_fails_the_command() {
     let tmp = tempfile::tempdir().unwrap();
     let case = tmp.path().join("wrong-expectation");
-    copy_dir(&fixtures("hooks/control-plane-migration-state-sync").read_dir().unwrap().flatten().find(|e| e.path().join("expected/values-patch.json").exists()).unwrap().path(), &case);
+    copy_dir(&fixtures("hooks/control-plane-migration-state-sync/row-stage1-started"), &case);
+    let expected = std::fs::read_to_string(case.join("expected/values-patch.json")).unwrap();
+    assert_ne!(expected.trim(), "[]", "the case must expect a values change");
     std::fs::write(case.join("expected/values-patch.json"), "[]").unwrap();
     let out = Command::new(common::HOST).arg("--hooks-dir").arg(guest_artifacts::hooks_dir()).arg("test").arg(tmp.path()).env("UPDATE_GOLDEN", "false").output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

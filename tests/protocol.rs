@@ -176,3 +176,26 @@ fn replacing_a_guest_component_changes_behaviour_with_the_same_host() {
     assert_eq!(nine.code, 0, "{}", nine.stderr);
     assert!(nine.values_ops().contains(&json!({"op": "add", "path": "/sdsReplicatedVolume/internal/controlPlaneMigration", "value": "stage3_started"})), "{}", nine.values_patch);
 }
+
+#[test]
+fn the_readme_shows_what_plan_prints() {
+    let dir = guest_artifacts::hooks_dir();
+    let (code, stdout, stderr) = host(&["--hooks-dir", dir.to_str().unwrap(), "plan"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("| true | stage1_started | — | — | — | — | rendered |"), "{stdout}");
+    assert!(stdout.contains("stateDiagram-v2"), "{stdout}");
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    assert!(readme.contains(stdout.trim()), "README.md is stale: paste the output of `wasm-hooks plan`:\n{stdout}");
+}
+
+#[test]
+fn the_chart_job_runs_a_job_guest_of_grants_yaml() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let job = std::fs::read_to_string(root.join("templates/migration/job.yaml")).unwrap();
+    let command = job.lines().find_map(|l| l.trim().strip_prefix("command: ")).expect("the Job has a command");
+    let command: Vec<String> = serde_json::from_str(command).unwrap();
+    assert_eq!(command[..2], ["/hooks/wasm-hooks".to_owned(), "job".to_owned()]);
+    let grants: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(root.join("grants.yaml")).unwrap()).unwrap();
+    let guest = grants["guests"].as_sequence().unwrap().iter().find(|g| g["name"].as_str() == Some(command[2].as_str()));
+    assert_eq!(guest.and_then(|g| g["world"].as_str()), Some("job"), "{} is not a job guest of grants.yaml", command[2]);
+}

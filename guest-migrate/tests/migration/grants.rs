@@ -81,13 +81,21 @@ fn allows(grant: &Value, (verb, api, kind, ns, name): &Call) -> bool {
     grant["verbs"]
         .as_array()
         .is_some_and(|v| v.iter().any(|x| x == verb.as_str()))
-        && grant["apiVersion"] == api.as_str()
+        && api_version_matches(grant["apiVersion"].as_str().unwrap_or(""), api)
         && grant["kind"] == kind.as_str()
         && grant["namespace"].as_str() == ns.as_deref()
         && names.is_none_or(|names| {
             name.as_ref()
                 .is_some_and(|n| names.iter().any(|x| x == n.as_str()))
         })
+}
+
+/// As the host matches it: `group/*` allows every version of the group.
+fn api_version_matches(granted: &str, asked: &str) -> bool {
+    match granted.strip_suffix("/*") {
+        Some(group) => asked.rsplit_once('/').is_some_and(|(g, _)| g == group),
+        None => granted == asked,
+    }
 }
 
 #[test]

@@ -20,7 +20,7 @@ impl Grants {
     pub fn allows(&self, verb: Verb, target: &ObjectRef) -> bool {
         self.rules.iter().any(|g| {
             g.verbs.contains(&verb)
-                && g.api_version == target.api_version
+                && api_version_matches(&g.api_version, &target.api_version)
                 && g.kind == target.kind
                 && namespace_matches(g, target.namespace.as_deref())
                 && (g.names.is_empty() || g.names.contains(&target.name))
@@ -53,7 +53,7 @@ impl Grants {
     pub fn allows_watch(&self, api_version: &str, kind: &str, namespaces: &[String], names: &[String]) -> bool {
         self.rules.iter().any(|g| {
             g.verbs.contains(&Verb::List)
-                && g.api_version == api_version
+                && api_version_matches(&g.api_version, api_version)
                 && g.kind == kind
                 && match &g.namespace {
                     None => true,
@@ -66,13 +66,22 @@ impl Grants {
     fn list_rules<'a>(&'a self, query: &'a ListQuery) -> impl Iterator<Item = &'a Grant> + 'a {
         self.rules.iter().filter(move |g| {
             g.verbs.contains(&Verb::List)
-                && g.api_version == query.api_version
+                && api_version_matches(&g.api_version, &query.api_version)
                 && g.kind == query.kind
                 && match (&g.namespace, &query.namespace) {
                     (Some(granted), Some(asked)) => granted == asked,
                     _ => true,
                 }
         })
+    }
+}
+
+/// `group/*` in a grant matches every version of the group: a guest may discover which
+/// version the cluster serves (LINSTOR's database CRDs move between versions).
+fn api_version_matches(granted: &str, asked: &str) -> bool {
+    match granted.strip_suffix("/*") {
+        Some(group) => asked.rsplit_once('/').is_some_and(|(g, _)| g == group),
+        None => granted == asked,
     }
 }
 
@@ -127,6 +136,21 @@ mod tests {
         let kept = grants.filter_listed(&query, objects);
         assert_eq!(kept.len(), 1);
         assert_eq!(kept[0]["metadata"]["name"], "state");
+    }
+
+    #[test]
+    fn a_group_wildcard_matches_every_version_of_that_group_only() {
+        let mut grant = cm_grant(vec![Verb::Get], vec![]);
+        let mut rule = grant.rules.remove(0);
+        rule.api_version = "internal.linstor.linbit.com/*".into();
+        rule.kind = "Resources".into();
+        rule.namespace = None;
+        let grants = Grants::new(vec![rule]);
+        let target = |v: &str| ObjectRef { api_version: v.into(), kind: "Resources".into(), namespace: None, name: "r".into() };
+        assert!(grants.allows(Verb::Get, &target("internal.linstor.linbit.com/v1-15-0")));
+        assert!(grants.allows(Verb::Get, &target("internal.linstor.linbit.com/v1-19-1")));
+        assert!(!grants.allows(Verb::Get, &target("evil.linstor.linbit.com/v1")));
+        assert!(!grants.allows(Verb::Get, &target("v1")));
     }
 
     #[test]
