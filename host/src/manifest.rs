@@ -51,8 +51,32 @@ pub struct Guest {
     pub world: World,
     #[serde(default)]
     pub limits: Limits,
+    /// Overrides the compiler the world implies (see [`Compiler`]).
+    #[serde(default)]
+    pub compiler: Option<Compiler>,
     #[serde(default)]
     pub grants: Vec<Grant>,
+}
+
+/// Which wasmtime compiler turns a guest into machine code.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Compiler {
+    /// Winch, the baseline compiler: compiles many times faster; the default for hooks and
+    /// render guests, whose runs are short and whose cold start matters.
+    Winch,
+    /// Cranelift, the optimising compiler: the default for jobs, which run long.
+    Cranelift,
+}
+
+impl Guest {
+    /// The compiler for this guest: the manifest's choice, else the world's default.
+    pub fn compiler(&self) -> Compiler {
+        self.compiler.unwrap_or(match self.world {
+            World::Job => Compiler::Cranelift,
+            World::Hook | World::Render => Compiler::Winch,
+        })
+    }
 }
 
 /// Resource bounds of one run (one `step` for a job guest).

@@ -1,14 +1,13 @@
 //! Precompiled components, keyed by the component's content hash and the engine's
 //! compatibility hash, so a hook run never compiles unless its guest just changed.
 //!
-//! An entry is `<key>.cwasm` plus `<key>.sum` (the SHA-256 of the `.cwasm`). A missing,
+//! An entry is `<key>.cwasm` plus `<key>.sum` (the BLAKE3 hash of the `.cwasm`). A missing,
 //! stale, foreign or corrupted entry is detected (wrong key, checksum mismatch, or
 //! wasmtime refusing it) and rebuilt; writes are atomic (temp file + rename), so a crash
 //! or a concurrent run never leaves half an entry. The cache folder must be writable only
 //! by the host's user: a valid entry is trusted as native code.
 
 use crate::logging;
-use sha2::{Digest, Sha256};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use wasmtime::Engine;
@@ -54,11 +53,7 @@ impl ComponentCache {
 fn key(engine: &Engine, wasm: &[u8]) -> String {
     let mut hasher = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
-    format!("{}-{:016x}", hex(&Sha256::digest(wasm)), hasher.finish())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    format!("{}-{:016x}", blake3::hash(wasm).to_hex(), hasher.finish())
 }
 
 fn compile(engine: &Engine, wasm: &[u8]) -> Result<Component, String> {
@@ -69,7 +64,7 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<Component, String> {
 fn load_entry(engine: &Engine, entry: &Path) -> Option<Component> {
     let code = std::fs::read(entry.with_extension("cwasm")).ok()?;
     let sum = std::fs::read_to_string(entry.with_extension("sum")).unwrap_or_default();
-    if sum.trim() != hex(&Sha256::digest(&code)) {
+    if sum.trim() != blake3::hash(&code).to_hex().as_str() {
         logging::warn("precompiled component is corrupted; rebuilding", &[("entry", entry.display().to_string().into())]);
         return None;
     }
@@ -96,7 +91,7 @@ fn store_entry(dir: &Path, entry: &Path, component: &Component) -> Result<(), St
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let code = component.serialize().map_err(|e| format!("cannot serialize: {e:#}"))?;
     write_atomic(dir, &entry.with_extension("cwasm"), &code)?;
-    write_atomic(dir, &entry.with_extension("sum"), hex(&Sha256::digest(&code)).as_bytes())
+    write_atomic(dir, &entry.with_extension("sum"), blake3::hash(&code).to_hex().as_bytes())
 }
 
 fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), String> {

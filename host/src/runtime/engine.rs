@@ -1,16 +1,21 @@
-//! One wasmtime engine per process, with epoch interruption driven by a ticker thread so
+//! One wasmtime engine per compiler in use, with epoch interruption driven by a ticker thread so
 //! a guest's CPU deadline is enforced without fuel's per-instruction cost.
 
 use std::time::Duration;
-use wasmtime::{Config, Engine, OptLevel};
+use crate::manifest::Compiler;
+use wasmtime::{Config, Engine, OptLevel, Strategy};
 
 /// How often the epoch advances; deadlines are counted in these ticks.
 pub const TICK: Duration = Duration::from_millis(10);
 
 /// The engine configuration; the cache key includes its compatibility hash, so any change
 /// here invalidates precompiled components instead of loading them wrongly.
-pub fn config() -> Config {
+pub fn config(compiler: Compiler) -> Config {
     let mut config = Config::new();
+    config.strategy(match compiler {
+        Compiler::Winch => Strategy::Winch,
+        Compiler::Cranelift => Strategy::Cranelift,
+    });
     config
         .wasm_component_model(true)
         .epoch_interruption(true)
@@ -20,9 +25,9 @@ pub fn config() -> Config {
     config
 }
 
-/// Builds the engine and starts its epoch ticker.
-pub fn new_engine() -> Result<Engine, String> {
-    let engine = Engine::new(&config()).map_err(|e| format!("cannot create the wasmtime engine: {e:#}"))?;
+/// Builds an engine for one compiler and starts its epoch ticker.
+pub fn new_engine(compiler: Compiler) -> Result<Engine, String> {
+    let engine = Engine::new(&config(compiler)).map_err(|e| format!("cannot create the wasmtime engine: {e:#}"))?;
     let ticking = engine.clone();
     std::thread::Builder::new()
         .name("epoch-ticker".into())

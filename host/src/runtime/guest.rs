@@ -10,11 +10,13 @@ use crate::error::{HostError, Result};
 use crate::logging;
 use crate::manifest::{Guest, Manifest, World};
 use wasmtime::component::{Component, HasSelf, Linker};
+use std::sync::OnceLock;
 use wasmtime::{Engine, Store, Trap};
 
-/// The engine, the cache, and the manifest the guests come from.
+/// The engines, the cache, and the manifest the guests come from.
 pub struct Runtime {
-    pub engine: Engine,
+    /// Built on first use: a hook run needs only the one its guest's compiler asks for.
+    engines: [OnceLock<Engine>; 2],
     pub cache: ComponentCache,
     pub manifest: Manifest,
 }
@@ -28,48 +30,58 @@ pub struct Instance<B> {
 
 impl Runtime {
     pub fn new(manifest: Manifest, cache: ComponentCache) -> Result<Self> {
-        let engine = engine::new_engine().map_err(HostError::Other)?;
-        Ok(Self { engine, cache, manifest })
+        Ok(Self { engines: [OnceLock::new(), OnceLock::new()], cache, manifest })
+    }
+
+    /// The engine of the guest's compiler.
+    pub fn engine(&self, guest: &Guest) -> Result<&Engine> {
+        let compiler = guest.compiler();
+        let slot = &self.engines[compiler as usize];
+        if let Some(engine) = slot.get() {
+            return Ok(engine);
+        }
+        let engine = engine::new_engine(compiler).map_err(HostError::Other)?;
+        Ok(slot.get_or_init(|| engine))
     }
 
     /// The guest's component, precompiled when the cache allows.
     pub fn component(&self, guest: &Guest) -> Result<(Component, Origin)> {
         let path = self.manifest.component_path(guest);
         self.cache
-            .load(&self.engine, &path)
+            .load(self.engine(guest)?, &path)
             .map_err(|detail| HostError::Load { guest: guest.name.clone(), path, detail })
     }
 
-    fn store(&self, guest: &Guest, kube: Option<KubeCapability>) -> Store<HostState> {
-        let mut store = Store::new(&self.engine, HostState::new(&guest.name, &guest.limits, kube));
+    fn store(&self, guest: &Guest, kube: Option<KubeCapability>) -> Result<Store<HostState>> {
+        let mut store = Store::new(self.engine(guest)?, HostState::new(&guest.name, &guest.limits, kube));
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(engine::deadline_ticks(guest.limits.timeout_ms));
         store.epoch_deadline_trap();
-        store
+        Ok(store)
     }
 
-    fn linker(&self) -> Result<Linker<HostState>> {
-        let mut linker = Linker::new(&self.engine);
+    fn linker(&self, guest: &Guest) -> Result<Linker<HostState>> {
+        let mut linker = Linker::new(self.engine(guest)?);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| HostError::Other(format!("{e:#}")))?;
         Ok(linker)
     }
 
     /// Instantiates a hook guest whose Kubernetes calls go to `kube`.
     pub fn hook(&self, guest: &Guest, kube: KubeCapability) -> Result<Instance<HookGuest>> {
-        let mut linker = self.linker()?;
+        let mut linker = self.linker(guest)?;
         HookGuest::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s).map_err(|e| link_error(guest, e))?;
         self.instantiate(guest, World::Hook, Some(kube), &linker, |store, c, l| HookGuest::instantiate(store, c, l))
     }
 
     /// Instantiates a render guest (no Kubernetes at all).
     pub fn render(&self, guest: &Guest) -> Result<Instance<RenderGuest>> {
-        let linker = self.linker()?;
+        let linker = self.linker(guest)?;
         self.instantiate(guest, World::Render, None, &linker, |store, c, l| RenderGuest::instantiate(store, c, l))
     }
 
     /// Instantiates a job guest whose Kubernetes calls go to `kube`.
     pub fn job(&self, guest: &Guest, kube: KubeCapability) -> Result<Instance<JobGuest>> {
-        let mut linker = self.linker()?;
+        let mut linker = self.linker(guest)?;
         JobGuest::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s).map_err(|e| link_error(guest, e))?;
         self.instantiate(guest, World::Job, Some(kube), &linker, |store, c, l| JobGuest::instantiate(store, c, l))
     }
@@ -90,7 +102,7 @@ impl Runtime {
         }
         let (component, origin) = self.component(guest)?;
         logging::debug("guest loaded", &[("guest", guest.name.clone().into()), ("origin", format!("{origin:?}").into())]);
-        let mut store = self.store(guest, kube);
+        let mut store = self.store(guest, kube)?;
         let bindings = make(&mut store, &component, linker).map_err(|e| {
             let failure = failure(guest, &store, &e);
             match failure {
