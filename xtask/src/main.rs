@@ -2,9 +2,11 @@
 //!
 //! - `dist [--precompile]`: a ready-to-ship module `hooks/` folder in `dist/hooks/`.
 //! - `example [NAME]`: builds dist and runs the hooks on a bundled example, as Deckhouse would.
-//! - `bench`: see `bench.rs`.
+//! - `bench`: one hook run, warm / cold / native (see `bench.rs`).
+//! - `bench-migrate`: Pass 1 objects per second vs a plain kube-rs loop (see `bench_migrate.rs`).
 
 mod bench;
+mod bench_migrate;
 mod example;
 
 use anyhow::{Context, Result, bail};
@@ -20,7 +22,8 @@ fn main() -> Result<()> {
         Some("dist") => dist(args.iter().any(|a| a == "--precompile")).map(|_| ()),
         Some("example") => example::run(args.get(1).map(String::as_str)),
         Some("bench") => bench::run(&args[1..]),
-        _ => bail!("usage: cargo xtask dist [--precompile] | example [NAME] | bench [--runs N]"),
+        Some("bench-migrate") => bench_migrate::run(&args[1..]),
+        _ => bail!("usage: cargo xtask dist [--precompile] | example [NAME] | bench [--runs N] | bench-migrate"),
     }
 }
 
@@ -38,7 +41,7 @@ pub fn run(cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
-fn cargo() -> Command {
+pub fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
