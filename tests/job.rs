@@ -206,7 +206,7 @@ fn a_pass2_mismatch_fails_naming_the_object_and_the_seed_recovery_completes() {
         &tampered,
         &json!({"spec": {"nodeName": "worker-0"}}),
     );
-    for object in cluster::ready_new_control_plane() {
+    for object in migration_data::ready_new_control_plane() {
         cluster
             .store()
             .create(object)

@@ -2,9 +2,10 @@
 //! templates follow the migration state (LINSTOR only before stage1_started, the new
 //! agent and controller from stage1_completed on) and kubelet reports them ready.
 
-use super::cluster::{
-    Cluster, NAMESPACE, STATE_CONFIGMAP, STORAGE, key, linstor_workloads, ready_new_control_plane,
-};
+use super::cluster::Cluster;
+use migration_data::snapshot::{is_created_kind, migration_state as state};
+use migration_data::well_known::STORAGE_V1ALPHA1 as STORAGE;
+use migration_data::{linstor_workloads, ready_new_control_plane};
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -52,14 +53,6 @@ pub fn play_while<T>(cluster: &Cluster, during: impl FnOnce() -> T) -> (T, Playe
     })
 }
 
-fn state(store: &Store) -> Option<String> {
-    let state_key = key("v1", "ConfigMap", Some(NAMESPACE), STATE_CONFIGMAP);
-    store
-        .get(&state_key)
-        .ok()
-        .and_then(|c| c["data"]["state"].as_str().map(str::to_owned))
-}
-
 /// The workloads the module's templates render for `state`, as kubelet runs them.
 fn render(store: &mut Store, state: &str, played: &mut Played) {
     let linstor = state == "not_started";
@@ -93,10 +86,7 @@ fn ensure(store: &mut Store, object: Value, present: bool) -> bool {
 
 /// Pass 1 must not have started while LINSTOR ran.
 fn check_nothing_created(store: &Store, played: &mut Played) {
-    let created = store
-        .objects()
-        .filter(|o| super::cluster::is_created_kind(o))
-        .count();
+    let created = store.objects().filter(|o| is_created_kind(o)).count();
     if created > 0 {
         played.problems.push(format!(
             "{created} new objects existed while LINSTOR still ran"

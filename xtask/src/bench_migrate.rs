@@ -4,9 +4,10 @@
 //! (`bench/migrate-baseline`, the ceiling). Release builds of the host, the guest and
 //! the baseline. The table goes to stdout and to `bench/MIGRATE.md`.
 //!
-//! The cluster is guest-migrate's generated one (N volumes x 3 replicas over 6 nodes),
-//! with LINSTOR already stopped and the new control plane absent, so the Job runs Pass 1
-//! and then waits at stage1_completed, where it is stopped: Pass 2 is not measured.
+//! The cluster is migration-data's generated one, as in guest-migrate's big-cluster
+//! test (N volumes x 3 replicas over 6 nodes), with LINSTOR already stopped and the new
+//! control plane absent, so the Job runs Pass 1 and then waits at stage1_completed,
+//! where it is stopped: Pass 2 is not measured.
 //! Times come from the server's request log, sampled every half millisecond.
 
 mod cluster;
@@ -56,8 +57,8 @@ pub fn run(args: &[String]) -> Result<()> {
         cache: work.path().join("cache"),
     };
     host.precompile()?;
-    let resources = cluster::resources(&root)?;
-    let seed = cluster::seed(&root, options.volumes)?;
+    let resources = migration_data::served_resources()?;
+    let seed = cluster::seed(options.volumes)?;
     let (host_runs, created) = measure_host(&host, &options, &resources, &seed, work.path())?;
     let objects = work.path().join("objects.json");
     std::fs::write(&objects, serde_json::to_vec(&created)?)

@@ -4,12 +4,12 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_json::Value;
 
+use migration_data::generator::{self, cluster};
+use migration_data::snapshot::{counts, created};
+
 use crate::support::cluster::Lines;
-use crate::support::data::seeded;
+use crate::support::data::{schemas, seeded};
 use crate::support::deckhouse::complete;
-use crate::support::generator::{self, cluster};
-use crate::support::schema::Schemas;
-use crate::support::snapshot::{counts, created};
 
 pub const BIG: usize = 1000;
 
@@ -95,7 +95,7 @@ fn a_thousand_volumes_migrate_completely_and_validly() {
         })
         .sum::<usize>();
     assert_eq!(c["ReplicatedVolumeAttachment"], attached);
-    Schemas::load().assert_all_valid(&objects);
+    schemas().assert_all_valid(&objects);
     let groups: Vec<String> = (0..6)
         .map(|n| format!("vg-{}", generator::node(n)))
         .collect();

@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use migration_data::generator::cluster;
+use migration_data::snapshot::{Difference, store_state as state};
 use serde_json::Value;
 
 use crate::support::cluster::{Budget, Kill, Lines, StoreCluster};
 use crate::support::data::{fixture, seeded};
 use crate::support::deckhouse::{Ending, complete, drive};
-use crate::support::generator::cluster;
-use crate::support::snapshot::state;
 
 /// The uninterrupted end state and how many calls the run made.
 fn reference(seed: &StoreCluster) -> (BTreeMap<String, Value>, usize) {
@@ -48,24 +48,9 @@ fn assert_same(
     expected: &BTreeMap<String, Value>,
     actual: &BTreeMap<String, Value>,
 ) {
-    if expected == actual {
-        return;
+    if let Some(difference) = Difference::between(expected, actual) {
+        panic!("killed at call {k} ({mode:?}): end state differs\n{difference}");
     }
-    let missing: Vec<&String> = expected
-        .keys()
-        .filter(|k| !actual.contains_key(*k))
-        .collect();
-    let extra: Vec<&String> = actual
-        .keys()
-        .filter(|k| !expected.contains_key(*k))
-        .collect();
-    let differ: Vec<&String> = expected
-        .keys()
-        .filter(|k| actual.get(*k).is_some_and(|a| a != &expected[*k]))
-        .collect();
-    panic!(
-        "killed at call {k} ({mode:?}): end state differs\n missing: {missing:?}\n extra: {extra:?}\n differ: {differ:?}"
-    );
 }
 
 #[test]

@@ -1,13 +1,14 @@
 //! The real fixtures end to end: exact objects (golden), CRD-valid, consistent.
 
 use guest_migrate::well_known::STORAGE_V1ALPHA1;
+use migration_data::golden::assert_golden;
+use migration_data::snapshot::{counts, created};
+use migration_data::volume_group;
 use serde_json::{Value, json};
 
 use crate::support::cluster::Lines;
-use crate::support::data::{fixture, seeded, volume_group};
+use crate::support::data::{fixture, schemas, seeded};
 use crate::support::deckhouse::{complete, state};
-use crate::support::schema::Schemas;
-use crate::support::snapshot::{assert_golden, counts, created};
 
 fn find<'a>(objects: &'a [Value], kind: &str, name: &str) -> &'a Value {
     objects
@@ -40,7 +41,7 @@ fn small_cluster_creates_exactly_the_expected_objects() {
         .map(|(k, n)| ((*k).to_owned(), *n))
         .collect();
     assert_eq!(counts(&objects), expected_counts);
-    Schemas::load().assert_all_valid(&objects);
+    schemas().assert_all_valid(&objects);
     assert_golden("small-cluster", &objects);
     assert!(summary.contains("4 volumes"), "{summary}");
     for state in [
@@ -158,7 +159,7 @@ fn minimal_crs_with_volume_group_create_the_pool() {
     let mut objects = fixture("minimal-crs.yaml");
     objects.push(volume_group("vg-node-a", "node-a", "vg0"));
     let (created, _, _) = migrate(objects);
-    Schemas::load().assert_all_valid(&created);
+    schemas().assert_all_valid(&created);
     assert_golden("minimal-crs", &created);
     assert_eq!(created.len(), 1);
     assert_eq!(created[0]["apiVersion"], STORAGE_V1ALPHA1);

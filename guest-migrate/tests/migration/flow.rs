@@ -2,12 +2,13 @@
 //! step makes (recorded, so their order can be checked).
 
 use guest_migrate::{Cluster, KubeError, ListQuery, ObjRef, PatchKind, Step, step};
+use migration_data::configmap;
+use migration_data::snapshot::created;
 use serde_json::{Value, json};
 
 use crate::support::cluster::{Budget, Kill, Killing, Lines, StoreCluster};
-use crate::support::data::{configmap, fixture, seeded, without_linstor};
+use crate::support::data::{fixture, seeded, without_linstor};
 use crate::support::deckhouse::{complete, play, state};
-use crate::support::snapshot::created;
 
 fn set_state(cluster: &mut StoreCluster, to: &str) {
     let key = kube_memstore::Key::of(&configmap(to)).expect("key");
@@ -97,7 +98,7 @@ fn pass1_creates_in_maintenance_then_waits_for_the_new_control_plane() {
     );
     // A controller without ready replicas is not enough.
     let controller =
-        crate::support::data::workload("Deployment", "controller", json!({"readyReplicas": 0}));
+        migration_data::workload("Deployment", "controller", json!({"readyReplicas": 0}));
     cluster.store.create(controller).expect("controller");
     wait_reason(step(&mut cluster, &mut log));
     assert_eq!(state(&cluster.store).as_deref(), Some("stage1_completed"));

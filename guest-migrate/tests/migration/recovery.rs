@@ -1,12 +1,13 @@
 //! The seed's recovery: a failed Job is fixed by correcting the data, resetting the
 //! state to not_started and running the Job again.
 
+use migration_data::configmap;
+use migration_data::snapshot::created;
 use serde_json::{Value, json};
 
 use crate::support::cluster::{Lines, StoreCluster};
-use crate::support::data::{configmap, fixture, seeded};
+use crate::support::data::{fixture, seeded};
 use crate::support::deckhouse::{Ending, complete, drive, play, state};
-use crate::support::snapshot::created;
 
 const THICK: &str = "pvc-923a7369-94e3-bf91-1a61-dbe22e44158b";
 const THIN: &str = "pvc-7e62aa0a-1df9-fd78-9c65-39382b0537e6";

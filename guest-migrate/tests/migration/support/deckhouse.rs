@@ -1,33 +1,16 @@
 //! A stand-in for Deckhouse and the module's templates: after each step it makes the
 //! workloads match the migration state, as re-rendering would, and drives the Job.
 
-use guest_migrate::well_known::{NAMESPACE, NEW_AGENT, NEW_CONTROLLER, STATE_CONFIGMAP};
 use guest_migrate::{Log, Step, step};
 use kube_memstore::{Key, Store};
-use serde_json::json;
+use migration_data::{linstor_workloads, ready_new_control_plane};
+
+pub use migration_data::snapshot::migration_state as state;
 
 use super::cluster::{Budget, Killing, StoreCluster};
-use super::data::{linstor_workloads, workload};
 
 /// Steps after which a run that has not ended counts as stuck.
 const MAX_STEPS: usize = 40;
-
-fn key(kind: &str, name: &str) -> Key {
-    let api_version = if kind == "ConfigMap" { "v1" } else { "apps/v1" };
-    Key {
-        api_version: api_version.into(),
-        kind: kind.into(),
-        namespace: Some(NAMESPACE.into()),
-        name: name.into(),
-    }
-}
-
-pub fn state(store: &Store) -> Option<String> {
-    let cm = store.get(&key("ConfigMap", STATE_CONFIGMAP)).ok()?;
-    cm.pointer("/data/state")
-        .and_then(|s| s.as_str())
-        .map(str::to_owned)
-}
 
 /// LINSTOR runs only before the migration starts; the new agent and controller run
 /// (and are ready) from stage1_completed on.
@@ -41,14 +24,9 @@ pub fn play(store: &mut Store) {
     for object in linstor_workloads() {
         ensure(store, object, linstor);
     }
-    let ready_controller = workload("Deployment", NEW_CONTROLLER, json!({"readyReplicas": 1}));
-    let ready_agent = workload(
-        "DaemonSet",
-        NEW_AGENT,
-        json!({"numberReady": 3, "desiredNumberScheduled": 3}),
-    );
-    ensure(store, ready_controller, new);
-    ensure(store, ready_agent, new);
+    for object in ready_new_control_plane() {
+        ensure(store, object, new);
+    }
 }
 
 fn ensure(store: &mut Store, object: serde_json::Value, present: bool) {

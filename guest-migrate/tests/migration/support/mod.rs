@@ -1,10 +1,7 @@
-//! Test support: the Cluster adapter over kube-memstore, a killing wrapper, the
-//! fixtures, a Deckhouse stand-in, CRD schema checks and a big-cluster generator.
+//! Test support: the Cluster adapter over kube-memstore, a killing wrapper, seeded
+//! stores and a Deckhouse stand-in. Fixtures, the generated big cluster, snapshots and
+//! CRD checks are shared with the host's job test and xtask, in `migration-data`.
 
 pub mod cluster;
 pub mod data;
 pub mod deckhouse;
-pub mod generator;
-pub mod rules;
-pub mod schema;
-pub mod snapshot;

@@ -2,10 +2,11 @@
 //! size: LINSTOR database CRs, PVs, VolumeAttachments and LVMVolumeGroups. Volumes
 //! cycle through thick/thin pools, replica layouts (diskful, diskless, tie-breaker),
 //! node placements and ID orders, attached/detached, with and without a PV.
+//! guest-migrate's big-cluster tests and `cargo xtask bench-migrate` both run on it.
 
 use serde_json::{Value, json};
 
-use super::data::volume_group;
+use crate::volume_group;
 
 const LINSTOR: &str = "internal.linstor.linbit.com/v1-19-1";
 const NODES: usize = 6;
@@ -161,4 +162,42 @@ fn volume(i: usize, layer_id: &mut i64) -> Vec<Value> {
             "spec": {"attacher": "replicated.csi.storage.deckhouse.io", "nodeName": on, "source": {"persistentVolumeName": name}}}));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube_memstore::Store;
+
+    fn count(objects: &[Value], kind: &str) -> usize {
+        objects.iter().filter(|o| o["kind"] == kind).count()
+    }
+
+    #[test]
+    fn every_volume_has_three_replicas_and_names_are_unique() {
+        let objects = cluster(100);
+        assert_eq!(count(&objects, "ResourceDefinitions"), 100);
+        assert_eq!(count(&objects, "Resources"), 300);
+        assert_eq!(count(&objects, "LVMVolumeGroup"), NODES);
+        // Volumes 7 and 57 lost their PV.
+        assert_eq!(count(&objects, "PersistentVolume"), 98);
+        let mut store = Store::new();
+        for object in objects {
+            store
+                .create(object)
+                .unwrap_or_else(|e| panic!("generated twice: {e}"));
+        }
+    }
+
+    #[test]
+    fn names_follow_the_nodes_and_volume_patterns() {
+        assert_eq!(node(5), "worker-5");
+        assert_eq!(volume_name(1), "pvc-00000001-0000-4000-8000-000000001eef");
+        let objects = cluster(1);
+        assert!(
+            objects
+                .iter()
+                .any(|o| o["kind"] == "PersistentVolume" && o["metadata"]["name"] == volume_name(0))
+        );
+    }
 }

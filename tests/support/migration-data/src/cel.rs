@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+/// Every rule the object breaks (and a name that is not a DNS subdomain).
 pub fn problems(object: &Value) -> Vec<String> {
     let mut found = Vec::new();
     let name = object["metadata"]["name"].as_str().unwrap_or("");
@@ -186,4 +187,38 @@ fn is_dns_subdomain(name: &str) -> bool {
         && name.chars().all(|c| alnum(c) || c == '-' || c == '.')
         && name.starts_with(alnum)
         && name.ends_with(alnum)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn replica(name: &str) -> Value {
+        json!({"kind": "ReplicatedVolumeReplica", "metadata": {"name": name},
+               "spec": {"replicatedVolumeName": "pvc-1", "type": "Diskful", "nodeName": "n"}})
+    }
+
+    #[test]
+    fn a_valid_replica_passes_and_a_bad_id_quotes_the_rule() {
+        assert_eq!(problems(&replica("pvc-1-31")), Vec::<String>::new());
+        assert_eq!(
+            problems(&replica("pvc-1-32")),
+            [
+                "CEL rule fails: metadata.name must be exactly spec.replicatedVolumeName + '-' + id where id is 0..31"
+            ]
+        );
+    }
+
+    #[test]
+    fn diskless_drbd_must_not_have_a_size() {
+        let drbd = json!({"kind": "DRBDResource", "metadata": {"name": "r"},
+                          "spec": {"type": "Diskless", "size": "4Ki"}});
+        assert_eq!(
+            problems(&drbd),
+            [
+                "CEL rule fails: size is required when type is Diskful and must be empty when type is Diskless"
+            ]
+        );
+    }
 }
