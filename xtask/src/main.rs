@@ -13,6 +13,9 @@ use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Link flags for the shipped host binary (the final crate only; dependencies are unchanged).
+const STATIC: [&str; 4] = ["-C", "target-feature=+crt-static", "-C", "relocation-model=static"];
+
 /// The guests that ship; test guests stay out of dist.
 const SHIPPED_GUESTS: [&str; 3] = ["guest-hook", "guest-render", "guest-migrate"];
 
@@ -48,7 +51,9 @@ pub fn cargo() -> Command {
 /// Builds the host and the shipped guests (release) and lays out `dist/hooks/`.
 pub fn dist(precompile: bool) -> Result<PathBuf> {
     let root = root();
-    run(cargo().args(["build", "--release", "--locked", "-p", "wasm-hooks", "--bin", "wasm-hooks"]))?;
+    // A static, non-PIE binary: Deckhouse may run hooks chrooted with little but the hooks
+    // folder visible, and skipping the dynamic loader's relocations saves ~1 ms per run.
+    run(cargo().args(["rustc", "--release", "--locked", "-p", "wasm-hooks", "--bin", "wasm-hooks", "--"]).args(STATIC))?;
     let guest_target = root.join("target/wasm-guests");
     let mut build = cargo();
     build.args(["build", "--release", "--locked", "--target", "wasm32-wasip2"]).env("CARGO_TARGET_DIR", &guest_target);
