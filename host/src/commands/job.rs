@@ -35,15 +35,17 @@ fn job_guest<'a>(runtime: &'a Runtime, name: &str) -> Result<&'a Guest> {
 /// Calls `step` until `done`, sleeping (through `sleep`, so tests need not wait) when
 /// the guest asks to wait. Returns the guest's summary.
 pub fn run_steps(runtime: &Runtime, guest: &Guest, backend: Box<dyn KubeBackend>, mut sleep: impl FnMut(Duration)) -> Result<String> {
-    let mut backend = Some(backend);
-    for step in 1u64.. {
-        let capability = KubeCapability::new(Grants::new(guest.grants.clone()), backend.take().expect("backend returned after each step"));
+    let mut backend = backend;
+    let mut step = 0u64;
+    loop {
+        step += 1;
+        let capability = KubeCapability::new(Grants::new(guest.grants.clone()), backend);
         let mut instance = runtime.job(guest, capability)?;
         let result = instance.call("step", |b, s| b.deckhouse_hooks_job().call_step(s));
-        let calls = instance.store.data().kube.as_ref().map_or(0, |k| k.calls);
-        backend = instance.store.into_data().kube.map(|k| k.backend);
-        let outcome = result?.map_err(|message| HostError::GuestFailed { guest: guest.name.clone(), message })?;
-        match outcome {
+        let kube = instance.store.into_data().kube;
+        let calls = kube.as_ref().map_or(0, |k| k.calls);
+        backend = kube.map(|k| k.backend).ok_or_else(|| HostError::Other("the Kubernetes backend was lost between steps".into()))?;
+        match result?.map_err(|message| HostError::GuestFailed { guest: guest.name.clone(), message })? {
             StepResult::Done(summary) => {
                 logging::info("job done", &[("guest", guest.name.clone().into()), ("step", step.into()), ("summary", summary.clone().into())]);
                 return Ok(summary);
@@ -56,11 +58,7 @@ pub fn run_steps(runtime: &Runtime, guest: &Guest, backend: Box<dyn KubeBackend>
                 sleep(Duration::from_millis(u64::from(ms)));
             }
         }
-        if backend.is_none() {
-            return Err(HostError::Other("the Kubernetes backend was lost between steps".into()));
-        }
     }
-    unreachable!("the step loop only ends by returning")
 }
 
 /// The live backend: kube-rs with per-call timeouts and bounded, logged retries.
