@@ -100,8 +100,9 @@ impl Runtime {
                 guest.name, guest.world
             )));
         }
+        let started = std::time::Instant::now();
         let (component, origin) = self.component(guest)?;
-        logging::debug("guest loaded", &[("guest", guest.name.clone().into()), ("origin", format!("{origin:?}").into())]);
+        let loaded = started.elapsed();
         let mut store = self.store(guest, kube)?;
         let bindings = make(&mut store, &component, linker).map_err(|e| {
             let failure = failure(guest, &store, &e);
@@ -110,6 +111,11 @@ impl Runtime {
                 _ => HostError::Instantiate { guest: guest.name.clone(), world: world_name(world), detail: format!("{e:#}") },
             }
         })?;
+        let ms = |d: std::time::Duration| serde_json::Value::from(d.as_secs_f64() * 1000.0);
+        logging::debug(
+            "guest instantiated",
+            &[("guest", guest.name.clone().into()), ("origin", format!("{origin:?}").into()), ("loadMs", ms(loaded)), ("totalMs", ms(started.elapsed()))],
+        );
         Ok(Instance { store, bindings, guest: guest.clone() })
     }
 }
