@@ -8,7 +8,7 @@ use crate::manifest::Verb;
 use crate::runtime::bindings::hook::deckhouse::hooks::kubernetes::Host;
 use crate::runtime::bindings::{self as wit};
 use crate::runtime::state::HostState;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// A guest's Kubernetes access: its grants and where calls go.
 pub struct KubeCapability {
@@ -127,9 +127,4 @@ impl From<KubeError> for wit::KubeError {
             KubeError::Unavailable(m) => wit::KubeError::Unavailable(m),
         }
     }
-}
-
-/// A structured summary of calls for the run log.
-pub fn summary(cap: &KubeCapability) -> Value {
-    json!({"kubernetesCalls": cap.calls})
 }
