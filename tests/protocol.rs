@@ -154,7 +154,7 @@ fn bad_input_names_what_and_where_and_writes_nothing() {
     let run = common::hook_run(&dir, 0, "{not json", &values, &json!({}));
     assert_eq!(run.code, 1);
     assert!(
-        run.stderr.contains("cannot read binding context from") && run.stderr.contains("bc.json"),
+        run.stderr.contains("cannot read binding context from") && run.stderr.contains("binding-context.json"),
         "{}",
         run.stderr
     );

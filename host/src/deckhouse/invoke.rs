@@ -1,6 +1,7 @@
 //! Runs the host binary exactly as Deckhouse runs a hook: a clean environment, fresh
 //! input files, empty output files created beforehand (as addon-operator does), the
-//! paths in the environment variables Deckhouse sets, and the outputs read back.
+//! paths in the environment variables Deckhouse sets, and the outputs read back;
+//! optionally inside Deckhouse's hook chroot ([`Chroot`]).
 
 use serde_json::Value;
 use std::io;
@@ -17,6 +18,58 @@ pub struct Invocation {
     pub cache_dir: Option<PathBuf>,
     /// Extra environment (the environment is otherwise empty).
     pub env: Vec<(String, String)>,
+    /// Run inside this chroot; `binary` and `hooks_dir` are then paths inside it.
+    pub chroot: Option<Chroot>,
+}
+
+/// Deckhouse's chroot for an external module's hooks (deckhouse-controller's
+/// `chroot_object_desctiptors_linux.go`): the module folder, `/tmp`, `/dev/null`, `/usr`
+/// `/bin` `/lib` `/lib64` bound read-only, and of `/proc` only the single file
+/// `/proc/sys/kernel/cap_last_cap`: no `/proc/self`, no `/etc`, no `/sys`. Needs root
+/// (mount namespace, bind mounts, `chroot`).
+#[derive(Clone, Debug)]
+pub struct Chroot {
+    pub root: PathBuf,
+}
+
+/// The system folders Deckhouse binds read-only into the chroot.
+const SYSTEM_DIRS: [&str; 4] = ["usr", "bin", "lib", "lib64"];
+
+impl Chroot {
+    /// Lays out an empty root: mount points, `/tmp`, a `/dev/null` device node and the
+    /// `cap_last_cap` file. Copy the module folder in yourself.
+    pub fn prepare(root: &Path) -> io::Result<Self> {
+        for dir in SYSTEM_DIRS.iter().chain(&["tmp", "dev", "proc/sys/kernel"]) {
+            std::fs::create_dir_all(root.join(dir))?;
+        }
+        std::fs::copy("/proc/sys/kernel/cap_last_cap", root.join("proc/sys/kernel/cap_last_cap"))?;
+        let null = root.join("dev/null");
+        if !null.exists() {
+            let made = Command::new("/usr/bin/mknod").arg(&null).args(["c", "1", "3"]).status()?;
+            if !made.success() {
+                return Err(io::Error::other("mknod /dev/null failed (the chroot needs root)"));
+            }
+        }
+        Ok(Self { root: root.to_path_buf() })
+    }
+
+    /// The command that enters the chroot, in a private mount namespace, and runs
+    /// `binary` (a path inside it).
+    fn command(&self, binary: &Path) -> Command {
+        let mut script = String::from("set -e\n");
+        for dir in SYSTEM_DIRS {
+            script.push_str(&format!(
+                "if [ -d /{dir} ]; then mount --bind /{dir} \"$ROOT/{dir}\"; mount -o remount,bind,ro \"$ROOT/{dir}\"; fi\n"
+            ));
+        }
+        // The hook gets Deckhouse's clean environment: the helpers' ROOT and PATH go.
+        script.push_str("exec /usr/bin/env -u ROOT -u PATH /usr/sbin/chroot \"$ROOT\" \"$@\"\n");
+        let mut cmd = Command::new("/usr/bin/unshare");
+        cmd.env_clear();
+        cmd.args(["--mount", "--propagation", "private", "/bin/sh", "-c", &script, "chroot-hook"]).arg(binary);
+        cmd.env("ROOT", &self.root).env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+        cmd
+    }
 }
 
 /// A run's inputs as the files Deckhouse writes.
@@ -77,7 +130,14 @@ impl Invocation {
             hooks_dir: None,
             cache_dir: None,
             env: Vec::new(),
+            chroot: None,
         }
+    }
+
+    /// Runs inside `chroot`; `binary` must then be the binary's path inside it.
+    pub fn in_chroot(mut self, chroot: Chroot) -> Self {
+        self.chroot = Some(chroot);
+        self
     }
 
     pub fn hooks_dir(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -92,8 +152,14 @@ impl Invocation {
 
     /// The command with a clean environment and the folder flags.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(&self.binary);
-        cmd.env_clear();
+        let mut cmd = match &self.chroot {
+            Some(chroot) => chroot.command(&self.binary),
+            None => {
+                let mut cmd = Command::new(&self.binary);
+                cmd.env_clear();
+                cmd
+            }
+        };
         if let Some(dir) = &self.hooks_dir {
             cmd.arg("--hooks-dir").arg(dir);
         }
@@ -119,7 +185,19 @@ impl Invocation {
 
     /// Any run-like command (`hook run N`, the shell protocol's bare run) with the files.
     pub fn run_with_files(&self, args: &[&str], inputs: &Inputs) -> io::Result<Invoked> {
-        let work = tempfile::tempdir()?;
+        // In a chroot the files live in its /tmp, and the variables name them from inside.
+        let (work, inside) = match &self.chroot {
+            Some(chroot) => {
+                let work = tempfile::tempdir_in(chroot.root.join("tmp"))?;
+                let name = work.path().file_name().map(PathBuf::from).unwrap_or_default();
+                (work, Path::new("/tmp").join(name))
+            }
+            None => {
+                let work = tempfile::tempdir()?;
+                let path = work.path().to_path_buf();
+                (work, path)
+            }
+        };
         let mut cmd = self.command(args);
         for (file, var, text) in [
             (
@@ -134,14 +212,12 @@ impl Invocation {
                 &inputs.config_values,
             ),
         ] {
-            let path = work.path().join(file);
-            std::fs::write(&path, text)?;
-            cmd.env(var, path);
+            std::fs::write(work.path().join(file), text)?;
+            cmd.env(var, inside.join(file));
         }
         for (file, var) in OUTPUT_FILES {
-            let path = work.path().join(format!("out-{file}"));
-            std::fs::write(&path, "")?;
-            cmd.env(var, path);
+            std::fs::write(work.path().join(format!("out-{file}")), "")?;
+            cmd.env(var, inside.join(format!("out-{file}")));
         }
         let out = cmd.output()?;
         let read = |file: &str| std::fs::read_to_string(work.path().join(format!("out-{file}")));
