@@ -156,7 +156,7 @@ fn run_hook(runtime: &Runtime, guest: &Guest, inputs: &RunInputs) -> Result<RunO
             what: "object operation",
             problem: format!(
                 "operation {i} ({}): {problem}",
-                op.get("operation").unwrap_or(&Value::Null)
+                op.get("operation").and_then(Value::as_str).unwrap_or("no operation")
             ),
         })?;
     }
