@@ -1,6 +1,7 @@
 //! Runs sandboxed WebAssembly guests as Deckhouse module hooks and as the migration Job.
 //!
 //! Layers, each only using the ones below it:
+//! - [`bindings`]: the Rust side of `wit/hooks.wit`, generated; the contract itself.
 //! - [`protocol`]: Deckhouse's hook protocol as plain data: binding contexts in; hook
 //!   config, values patches, object operations and metrics out, each checked by the
 //!   runners' own rules. Knows nothing of wasmtime.
@@ -11,6 +12,7 @@
 //! - [`commands`]: one file per CLI command.
 //! - [`manifest`]: the grants manifest.
 
+pub mod bindings;
 pub mod capabilities;
 pub mod cli;
 pub mod commands;

@@ -7,10 +7,10 @@ use super::types::{
     self, CreateMode, DeleteMode, KubeError, ListQuery, ObjectRef, PatchKind, PatchOptions,
 };
 use crate::manifest::Verb;
-use crate::runtime::bindings::hook::deckhouse::hooks::{
+use crate::bindings::hook::deckhouse::hooks::{
     kubernetes::Host, types::Host as TypesHost,
 };
-use crate::runtime::bindings::{self as wit};
+use crate::bindings::{self as wit};
 use serde_json::Value;
 
 /// A guest's Kubernetes access: who it is, its grants, and where calls go.

@@ -3,8 +3,8 @@
 //! pass for the host's own keys (`audit`, `hook`, `level`).
 
 use crate::logging::{self, Level};
-use crate::runtime::bindings::LogLevel;
-use crate::runtime::bindings::hook::deckhouse::hooks::log::Host;
+use crate::bindings::LogLevel;
+use crate::bindings::hook::deckhouse::hooks::log::Host;
 use serde_json::{Map, Value};
 
 /// Longest guest message kept: Deckhouse cuts lines at 10,000 characters anyway.

@@ -14,8 +14,8 @@ use crate::cli::{Cli, JobArgs};
 use crate::error::{HostError, Result};
 use crate::logging;
 use crate::manifest::{Guest, World};
-use crate::runtime::bindings::job::JobGuestPre;
-use crate::runtime::bindings::{Report, StepResult};
+use crate::bindings::job::JobGuestPre;
+use crate::bindings::{Report, StepResult};
 use crate::runtime::guest::{ImportsState, Prepared, Runtime};
 use crate::runtime::state::Imports;
 use serde_json::{Map, Value};
@@ -127,7 +127,7 @@ impl<'r> Job<'r> {
         what: &str,
         backend: Box<dyn KubeBackend>,
         f: impl FnOnce(
-            &crate::runtime::bindings::job::JobGuest,
+            &crate::bindings::job::JobGuest,
             &mut wasmtime::Store<ImportsState>,
             &str,
         ) -> wasmtime::Result<Result<R, String>>,

@@ -14,7 +14,7 @@ use crate::protocol::env::{self, BINDING_CONTEXT_PATH, CONFIG_VALUES_PATH, VALUE
 use crate::protocol::hook_config::{self, HookConfig};
 use crate::protocol::output::RunOutput;
 use crate::protocol::{metrics, object_ops, values_patch};
-use crate::runtime::bindings::hook_api::HookInput;
+use crate::bindings::hook_api::HookInput;
 use crate::runtime::convert;
 use crate::runtime::guest::Runtime;
 use crate::runtime::state::Imports;

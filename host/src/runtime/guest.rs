@@ -2,8 +2,8 @@
 //! per process ([`Prepared`]); each run (each Job step) gets a fresh [`Instance`] from it.
 //! Every trap, panic or limit hit becomes an error that names the guest and the cause.
 
-use super::bindings::hook::deckhouse::hooks::{kubernetes, log, types};
-use super::bindings::{
+use crate::bindings::hook::deckhouse::hooks::{kubernetes, log, types};
+use crate::bindings::{
     hook::HookGuest, hook::HookGuestPre, job::JobGuest, job::JobGuestPre, render::RenderGuest,
     render::RenderGuestPre,
 };

@@ -1,7 +1,6 @@
 //! Everything wasmtime: engines and epoch deadlines, the component cache, per-world store
-//! state, the bindings and the conversions out of them.
+//! state, and the conversions out of the bindings.
 
-pub mod bindings;
 pub mod cache;
 pub mod convert;
 pub mod engine;
