@@ -53,6 +53,17 @@ pub enum Command {
         #[arg(long, default_value_t = 30)]
         api_timeout: u64,
     },
+    /// Prints the Kubernetes RBAC rules (Role per namespace, ClusterRole) a guest's grants need.
+    Rbac {
+        /// The guest's name in grants.yaml.
+        guest: String,
+        /// A folder of CustomResourceDefinition YAML files, for the plural and scope of custom kinds (repeatable).
+        #[arg(long = "crds", value_name = "DIR")]
+        crds: Vec<PathBuf>,
+        /// Instead of printing, rewrite the `# BEGIN wasm-hooks rbac GUEST ...` blocks of this chart template.
+        #[arg(long, value_name = "FILE")]
+        chart: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

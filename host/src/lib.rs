@@ -6,6 +6,7 @@
 //! - [`capabilities`]: what a guest may call (Kubernetes, log), behind the grants check.
 //! - [`commands`]: one file per CLI command.
 //! - [`manifest`]: the grants manifest.
+//! - [`rbac`]: Kubernetes RBAC generated from a guest's grants.
 
 pub mod capabilities;
 pub mod cli;
@@ -14,4 +15,5 @@ pub mod error;
 pub mod logging;
 pub mod manifest;
 pub mod protocol;
+pub mod rbac;
 pub mod runtime;
