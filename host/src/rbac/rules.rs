@@ -278,12 +278,12 @@ fn simplify(atoms: Vec<Atom>) -> Vec<Atom> {
         .collect()
 }
 
+/// Resource -> the verbs it needs.
+type ResourceVerbs = BTreeMap<String, BTreeSet<&'static str>>;
+
 /// One scope's atoms as few rules: per (group, names), resources with the same verbs share a rule.
 fn into_rules(atoms: Vec<Atom>) -> Vec<PolicyRule> {
-    let mut verbs: BTreeMap<
-        (String, Option<BTreeSet<String>>),
-        BTreeMap<String, BTreeSet<&'static str>>,
-    > = BTreeMap::new();
+    let mut verbs: BTreeMap<(String, Option<BTreeSet<String>>), ResourceVerbs> = BTreeMap::new();
     for atom in atoms {
         verbs
             .entry((atom.group, atom.names))
