@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 /// Lowest first. A module may use any module listed before it.
-const LAYERS: &[&str] = &["manifest", "error", "logging", "protocol", "bindings", "capabilities", "runtime", "deckhouse", "cli", "commands"];
+const LAYERS: &[&str] = &["manifest", "rbac", "error", "logging", "protocol", "bindings", "capabilities", "runtime", "deckhouse", "cli", "commands"];
 
 fn sources(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap().flatten() {

@@ -44,6 +44,17 @@ pub enum Command {
     },
     /// Runs a job guest against the live API (KUBECONFIG or in-cluster) until it is done.
     Job(JobArgs),
+    /// Prints the Kubernetes RBAC rules (Role per namespace, ClusterRole) a guest's grants need.
+    Rbac {
+        /// The guest's name in grants.yaml.
+        guest: String,
+        /// A folder of CustomResourceDefinition YAML files, for the plural and scope of custom kinds (repeatable).
+        #[arg(long = "crds", value_name = "DIR")]
+        crds: Vec<PathBuf>,
+        /// Instead of printing, rewrite the `# BEGIN wasm-hooks rbac GUEST ...` blocks of this chart template.
+        #[arg(long, value_name = "FILE")]
+        chart: Option<PathBuf>,
+    },
 }
 
 /// `job NAME`: run, rehearse (`--dry-run`) or report on (`--status`) a job guest.

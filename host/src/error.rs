@@ -8,6 +8,8 @@ use std::path::PathBuf;
 pub enum HostError {
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    #[error(transparent)]
+    Rbac(#[from] crate::rbac::RbacError),
     #[error("no hook number {index}: `hook list` shows {count} hooks (0..{count})")]
     UnknownHook { index: usize, count: usize },
     #[error("no guest named {name:?} of world {world} in the grants manifest; known: {known}")]

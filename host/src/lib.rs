@@ -11,6 +11,7 @@
 //! - [`deckhouse`]: running a hook as Deckhouse does, in-process and as a process.
 //! - [`commands`]: one file per CLI command.
 //! - [`manifest`]: the grants manifest.
+//! - [`rbac`]: Kubernetes RBAC generated from a guest's grants.
 
 pub mod bindings;
 pub mod capabilities;
@@ -21,4 +22,5 @@ pub mod error;
 pub mod logging;
 pub mod manifest;
 pub mod protocol;
+pub mod rbac;
 pub mod runtime;

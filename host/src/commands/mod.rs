@@ -4,6 +4,7 @@ pub mod hook;
 pub mod job;
 pub mod plan;
 pub mod precompile;
+pub mod rbac;
 pub mod shell;
 pub mod test;
 
@@ -67,5 +68,6 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
         Some(Command::Test { dir, update }) => test::run(cli, dir, *update),
         Some(Command::Plan { guest }) => plan::run(cli, guest.as_deref()),
         Some(Command::Job(args)) => job::run(cli, args),
+        Some(Command::Rbac { guest, crds, chart }) => rbac::run(cli, guest, crds, chart.as_deref()),
     }
 }
