@@ -108,10 +108,10 @@ pub(crate) fn selects(
             }
         }
     }
-    if let Some(labels) = &binding.label_selector {
-        if !labels.matcher().map_err(|e| e.to_string())?.matches(object) {
-            return Ok(false);
-        }
+    if let Some(labels) = &binding.label_selector
+        && !labels.matcher().map_err(|e| e.to_string())?.matches(object)
+    {
+        return Ok(false);
     }
     let fields = FieldSelector::from_parts(binding.field_selector.iter().map(|f| {
         (
