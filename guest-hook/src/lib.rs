@@ -28,6 +28,8 @@ pub type SeedHook = StateSync<Seed>;
 deckhouse_hooks_sdk::export_hook!(SeedHook);
 
 #[cfg(test)]
+mod cases;
+#[cfg(test)]
 mod grants_tests;
 #[cfg(test)]
 mod tests;
