@@ -7,8 +7,22 @@
 //! changed by path), the [`Kube`] client (every object operation Deckhouse offers, plus
 //! get and list), a [`Metrics`] collector and a [`Logger`]. One line exports it:
 //!
-//! ```ignore
-//! deckhouse_hooks_sdk::export_hook!(MyHook);
+//! ```
+//! use deckhouse_hooks_sdk::prelude::*;
+//!
+//! pub struct Noop;
+//!
+//! impl Hook for Noop {
+//!     const VALUES_KEY: &'static str = "myModule";
+//!     fn config() -> HookConfig {
+//!         HookConfig::new().before_helm(1)
+//!     }
+//!     fn run(_: &mut HookInput) -> Result<(), Error> {
+//!         Ok(())
+//!     }
+//! }
+//!
+//! deckhouse_hooks_sdk::export_hook!(Noop);
 //! ```
 //!
 //! The WIT bindings of `wit/hooks.wit` are generated once, here, and only for
