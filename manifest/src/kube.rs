@@ -311,6 +311,23 @@ impl KubeError {
     }
 }
 
+/// Applies a merge or JSON patch to a copy of `current`, as the API server would; a patch
+/// that does not apply is `invalid`.
+#[cfg(feature = "patch")]
+pub fn apply_patch(current: &Value, kind: PatchKind, patch: &Value) -> Result<Value, KubeError> {
+    let mut doc = current.clone();
+    match kind {
+        PatchKind::Merge => json_patch::merge(&mut doc, patch),
+        PatchKind::Json => {
+            let ops: json_patch::Patch = serde_json::from_value(patch.clone())
+                .map_err(|e| KubeError::Invalid(format!("not a JSON patch (RFC 6902): {e}")))?;
+            json_patch::patch(&mut doc, &ops)
+                .map_err(|e| KubeError::Invalid(format!("JSON patch does not apply: {e}")))?;
+        }
+    }
+    Ok(doc)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,6 +384,28 @@ mod tests {
         assert!(!ListQuery::new("v1", "Secret").selects(&pod).unwrap());
         assert!(matches!(
             q.labels("app in x").selects(&pod),
+            Err(KubeError::Invalid(_))
+        ));
+    }
+
+    #[cfg(feature = "patch")]
+    #[test]
+    fn patches_apply_or_are_invalid() {
+        let cm = json!({"data": {"a": "1"}});
+        let merged = apply_patch(&cm, PatchKind::Merge, &json!({"data": {"b": "2"}})).unwrap();
+        assert_eq!(merged, json!({"data": {"a": "1", "b": "2"}}));
+        let ops = json!([{"op": "remove", "path": "/data/a"}]);
+        assert_eq!(
+            apply_patch(&cm, PatchKind::Json, &ops).unwrap(),
+            json!({"data": {}})
+        );
+        let missing = json!([{"op": "remove", "path": "/nope"}]);
+        assert!(matches!(
+            apply_patch(&cm, PatchKind::Json, &missing),
+            Err(KubeError::Invalid(_))
+        ));
+        assert!(matches!(
+            apply_patch(&cm, PatchKind::Json, &json!({})),
             Err(KubeError::Invalid(_))
         ));
     }

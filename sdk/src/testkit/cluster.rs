@@ -4,6 +4,7 @@
 use crate::config::HookConfig;
 use crate::host::{Host, LogLevel};
 use hooks_manifest::binding_context::Folded;
+use hooks_manifest::kube::apply_patch;
 use hooks_manifest::output::ObjectOperation;
 use hooks_manifest::{
     CreateMode, DeleteMode, KubeError, ListPage, ListQuery, ObjectRef, PatchKind, PatchOptions,
@@ -248,21 +249,6 @@ impl Host for Cluster {
                 .collect(),
         });
     }
-}
-
-/// Applies a merge or JSON patch to a copy of `current`.
-fn apply_patch(current: &Value, kind: PatchKind, patch: &Value) -> Result<Value, KubeError> {
-    let mut doc = current.clone();
-    match kind {
-        PatchKind::Merge => json_patch::merge(&mut doc, patch),
-        PatchKind::Json => {
-            let ops: json_patch::Patch = serde_json::from_value(patch.clone())
-                .map_err(|e| KubeError::Invalid(format!("not a JSON patch (RFC 6902): {e}")))?;
-            json_patch::patch(&mut doc, &ops)
-                .map_err(|e| KubeError::Invalid(format!("JSON patch does not apply: {e}")))?;
-        }
-    }
-    Ok(doc)
 }
 
 /// Objects from multi-document YAML; `kind: List` documents contribute their items.
