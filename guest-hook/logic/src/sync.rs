@@ -129,11 +129,8 @@ fn publish(input: &mut HookInput<'_>, state: &str, refused: Option<&[(&str, &str
 /// One watched object, None when it does not exist; a binding this run did not deliver
 /// fails the run, because the hook cannot decide without it.
 fn lookup(input: &HookInput<'_>, binding: &str) -> Result<Option<Value>, Error> {
-    input.snapshots.first(binding).map_err(|e| {
-        Error::msg(format!(
-            "reading {binding}: {e}; check this hook's kubernetes bindings and its grants in grants.yaml"
-        ))
-    })
+    let object = input.snapshots.first(binding);
+    object.map_err(|e| Error::from(e).context("the hook cannot decide the migration state"))
 }
 
 /// The state a ConfigMap holds, as read: `data.state` without surrounding whitespace
