@@ -4,14 +4,19 @@
 use std::collections::BTreeSet;
 
 use guest_migrate::{Cluster, KubeError, ListQuery, ObjRef, PatchKind};
+use hooks_manifest::{Grants, Manifest, ObjectRef, Verb};
 use serde_json::Value;
 
 use crate::support::cluster::{Lines, StoreCluster};
 use crate::support::data::{fixture, seeded};
 use crate::support::deckhouse::play;
 
-/// verb, apiVersion, kind, namespace, name (None for lists).
-type Call = (String, String, String, Option<String>, Option<String>);
+/// A call, as the host's grant matcher sees it: a verb on one object, or a list.
+#[derive(Debug)]
+enum Call {
+    On(Verb, ObjectRef),
+    List(hooks_manifest::ListQuery),
+}
 
 struct Audit<'a> {
     inner: &'a mut StoreCluster,
@@ -19,82 +24,63 @@ struct Audit<'a> {
 }
 
 impl Audit<'_> {
-    fn note(&mut self, verb: &str, r: &ObjRef) {
-        self.calls.push((
-            verb.into(),
-            r.api_version.clone(),
-            r.kind.clone(),
-            r.namespace.clone(),
-            Some(r.name.clone()),
-        ));
+    fn note(&mut self, verb: Verb, r: &ObjRef) {
+        let target = ObjectRef {
+            api_version: r.api_version.clone(),
+            kind: r.kind.clone(),
+            namespace: r.namespace.clone(),
+            name: r.name.clone(),
+        };
+        self.calls.push(Call::On(verb, target));
     }
 }
 
 impl Cluster for Audit<'_> {
     fn get(&mut self, o: &ObjRef) -> Result<Value, KubeError> {
-        self.note("get", o);
+        self.note(Verb::Get, o);
         self.inner.get(o)
     }
     fn list(&mut self, q: &ListQuery) -> Result<Vec<Value>, KubeError> {
-        self.calls.push((
-            "list".into(),
-            q.api_version.clone(),
-            q.kind.clone(),
-            q.namespace.clone(),
-            None,
-        ));
+        let mut query = hooks_manifest::ListQuery::new(&q.api_version, &q.kind);
+        query.namespace = q.namespace.clone();
+        self.calls.push(Call::List(query));
         self.inner.list(q)
     }
     fn create(&mut self, o: &Value, if_absent: bool) -> Result<Value, KubeError> {
-        let r = ObjRef::cluster(
-            o["apiVersion"].as_str().unwrap_or(""),
-            o["kind"].as_str().unwrap_or(""),
-            o["metadata"]["name"].as_str().unwrap_or(""),
-        );
-        self.note("create", &r);
+        let r = ObjRef {
+            api_version: o["apiVersion"].as_str().unwrap_or("").into(),
+            kind: o["kind"].as_str().unwrap_or("").into(),
+            namespace: o["metadata"]["namespace"].as_str().map(String::from),
+            name: o["metadata"]["name"].as_str().unwrap_or("").into(),
+        };
+        self.note(Verb::Create, &r);
         self.inner.create(o, if_absent)
     }
     fn patch(&mut self, o: &ObjRef, kind: PatchKind, patch: &Value) -> Result<Value, KubeError> {
-        self.note("patch", o);
+        self.note(Verb::Patch, o);
         self.inner.patch(o, kind, patch)
     }
     fn delete(&mut self, o: &ObjRef) -> Result<(), KubeError> {
-        self.note("delete", o);
+        self.note(Verb::Delete, o);
         self.inner.delete(o)
     }
 }
 
-fn migrator_grants() -> Vec<Value> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../grants.yaml");
-    let text = std::fs::read_to_string(&path).expect("grants.yaml");
-    let manifest: Value = serde_yaml::from_str(&text).expect("grants.yaml is YAML");
-    let guests = manifest["guests"].as_array().expect("guests");
-    let me = guests
-        .iter()
-        .find(|g| g["name"] == "control-plane-migrator")
+/// The migrator's grants, read and matched by the host's own code.
+fn migrator_grants() -> Grants {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let manifest = Manifest::load(&root).expect("grants.yaml");
+    let me = manifest
+        .guest("control-plane-migrator")
         .expect("control-plane-migrator entry");
-    me["grants"].as_array().expect("grants").clone()
+    me.grants()
 }
 
-fn allows(grant: &Value, (verb, api, kind, ns, name): &Call) -> bool {
-    let names = grant["names"].as_array();
-    grant["verbs"]
-        .as_array()
-        .is_some_and(|v| v.iter().any(|x| x == verb.as_str()))
-        && api_version_matches(grant["apiVersion"].as_str().unwrap_or(""), api)
-        && grant["kind"] == kind.as_str()
-        && grant["namespace"].as_str() == ns.as_deref()
-        && names.is_none_or(|names| {
-            name.as_ref()
-                .is_some_and(|n| names.iter().any(|x| x == n.as_str()))
-        })
-}
-
-/// As the host matches it: `group/*` allows every version of the group.
-fn api_version_matches(granted: &str, asked: &str) -> bool {
-    match granted.strip_suffix("/*") {
-        Some(group) => asked.rsplit_once('/').is_some_and(|(g, _)| g == group),
-        None => granted == asked,
+/// The indexes of the rules that allow `call`, and its verb.
+fn allowing(grants: &Grants, call: &Call) -> (Verb, Vec<usize>) {
+    match call {
+        Call::On(verb, target) => (*verb, grants.rules_allowing(*verb, target).collect()),
+        Call::List(query) => (Verb::List, grants.rules_allowing_list(query).collect()),
     }
 }
 
@@ -118,33 +104,30 @@ fn grants_cover_every_call_and_nothing_more() {
     let denied: Vec<&Call> = audit
         .calls
         .iter()
-        .filter(|c| !grants.iter().any(|g| allows(g, c)))
+        .filter(|c| allowing(&grants, c).1.is_empty())
         .collect();
     assert!(
         denied.is_empty(),
         "calls grants.yaml does not allow: {denied:#?}"
     );
-    let used: BTreeSet<(usize, String)> = audit
+    let used: BTreeSet<(usize, Verb)> = audit
         .calls
         .iter()
         .flat_map(|c| {
-            grants
-                .iter()
-                .enumerate()
-                .filter(|(_, g)| allows(g, c))
-                .map(|(i, _)| (i, c.0.clone()))
+            let (verb, rules) = allowing(&grants, c);
+            rules.into_iter().map(move |i| (i, verb))
         })
         .collect();
     let mut unused = Vec::new();
-    for (i, grant) in grants.iter().enumerate() {
-        for verb in grant["verbs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
-            if !used.contains(&(i, verb.to_owned())) {
-                unused.push(format!("{verb} {} {}", grant["apiVersion"], grant["kind"]));
+    for (i, grant) in grants.rules().iter().enumerate() {
+        for verb in &grant.verbs {
+            if !used.contains(&(i, *verb)) {
+                unused.push(format!(
+                    "{} {} {}",
+                    verb.as_str(),
+                    grant.api_version,
+                    grant.kind
+                ));
             }
         }
     }

@@ -2,14 +2,9 @@
 
 use crate::table::{Component, ComponentSet, StateTable};
 
-/// The switch and the state to plan for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PlanInput {
-    /// `sdsReplicatedVolume.newControlPlane`.
-    pub new_control_plane: bool,
-    /// `sdsReplicatedVolume.internal.controlPlaneMigration`.
-    pub state: String,
-}
+/// The switch (`sdsReplicatedVolume.newControlPlane`) and the state
+/// (`sdsReplicatedVolume.internal.controlPlaneMigration`) to plan for: the SDK's type.
+pub use deckhouse_hooks_sdk::PlanInput;
 
 /// One component's decision, ready for the WIT `decision` record.
 #[derive(Clone, Debug, PartialEq, Eq)]
