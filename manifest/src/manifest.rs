@@ -65,6 +65,10 @@ pub struct Guest {
     /// What it may call.
     #[serde(default)]
     pub grants: Vec<Grant>,
+    /// A hook guest that is the module's readiness probe (`hook ready`), not a hook of
+    /// `hook list`; at most one.
+    #[serde(default)]
+    pub readiness: bool,
 }
 
 /// Which wasmtime compiler turns a guest into machine code.
@@ -104,12 +108,12 @@ pub struct Limits {
     #[serde(rename = "memoryMiB")]
     #[serde(default = "Limits::default_memory_mib")]
     pub memory_mib: u64,
-    /// How many objects of one `create-many` the host sends at once; None: the host's default.
-    #[serde(default)]
-    pub concurrency: Option<u32>,
-    /// The longest `wait` a job step may ask for; None: the host's default.
-    #[serde(default)]
-    pub max_wait_ms: Option<u64>,
+    /// How many objects of one `create-many` a live backend sends at once.
+    #[serde(default = "Limits::default_concurrency")]
+    pub concurrency: u32,
+    /// The longest `wait` a job step may ask for; longer waits are cut to this.
+    #[serde(default = "Limits::default_max_wait_ms")]
+    pub max_wait_ms: u64,
 }
 
 impl Limits {
@@ -119,6 +123,12 @@ impl Limits {
     fn default_memory_mib() -> u64 {
         64
     }
+    fn default_concurrency() -> u32 {
+        16
+    }
+    fn default_max_wait_ms() -> u64 {
+        60_000
+    }
 }
 
 impl Default for Limits {
@@ -126,8 +136,8 @@ impl Default for Limits {
         Self {
             timeout_ms: Self::default_timeout_ms(),
             memory_mib: Self::default_memory_mib(),
-            concurrency: None,
-            max_wait_ms: None,
+            concurrency: Self::default_concurrency(),
+            max_wait_ms: Self::default_max_wait_ms(),
         }
     }
 }
@@ -264,14 +274,12 @@ impl Manifest {
                     guest.name
                 ));
             }
-            if guest.limits.timeout_ms == 0 || guest.limits.memory_mib == 0 {
+            let limits = &guest.limits;
+            if limits.timeout_ms == 0 || limits.memory_mib == 0 || limits.concurrency == 0 || limits.max_wait_ms == 0 {
                 return Err(format!("guest {}: limits must be above zero", guest.name));
             }
-            if guest.limits.concurrency == Some(0) {
-                return Err(format!(
-                    "guest {}: limits.concurrency must be above zero",
-                    guest.name
-                ));
+            if guest.readiness && guest.world != World::Hook {
+                return Err(format!("guest {}: only a hook guest can be the readiness probe", guest.name));
             }
             if guest.world == World::Render && !guest.grants.is_empty() {
                 return Err(format!(
@@ -292,12 +300,20 @@ impl Manifest {
                 ));
             }
         }
+        if self.guests.iter().filter(|g| g.readiness).count() > 1 {
+            return Err("more than one guest has `readiness: true`; a module has one readiness probe".into());
+        }
         Ok(())
     }
 
     /// The guests Deckhouse sees as hooks, in `hook list` order.
     pub fn hooks(&self) -> impl Iterator<Item = &Guest> {
-        self.guests.iter().filter(|g| g.world != World::Job)
+        self.guests.iter().filter(|g| g.world != World::Job && !g.readiness)
+    }
+
+    /// The module's readiness probe, if a guest is one.
+    pub fn readiness(&self) -> Option<&Guest> {
+        self.guests.iter().find(|g| g.readiness)
     }
 
     /// A guest by name.

@@ -2,7 +2,7 @@
 //! audit line), then the backend. Nothing else of the store is reachable from here.
 
 use super::backend::KubeBackend;
-use super::grants::Grants;
+use super::grants::{self, Grants};
 use super::types::{
     self, CreateMode, DeleteMode, KubeError, ListQuery, ObjectRef, PatchKind, PatchOptions,
 };
@@ -54,7 +54,7 @@ impl KubeCtx {
         target: &ObjectRef,
     ) -> Result<&mut dyn KubeBackend, KubeError> {
         self.calls += 1;
-        self.grants.check(&self.guest, verb, target)?;
+        grants::check(&self.grants, &self.guest, verb, target)?;
         Ok(self.backend.as_mut())
     }
 }
@@ -72,7 +72,7 @@ impl Host for KubeCtx {
     fn list(&mut self, query: wit::ListQuery) -> Result<wit::ListPage, wit::KubeError> {
         let query = list_query(query);
         self.calls += 1;
-        self.grants.check_list(&self.guest, &query)?;
+        grants::check_list(&self.grants, &self.guest, &query)?;
         let page = self.backend.list(&query)?;
         let items = self.grants.filter_listed(&query, page.items);
         Ok(wit::ListPage {

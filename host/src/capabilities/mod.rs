@@ -8,6 +8,5 @@ pub mod grants;
 pub mod kubernetes;
 pub mod live;
 pub mod log;
-pub mod selector;
 pub mod snapshot;
 pub mod types;
