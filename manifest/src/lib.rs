@@ -6,7 +6,8 @@
 //! - [`fields`]: Kubernetes field selectors;
 //! - [`kube`]: object references, list queries, create/delete/patch modes, the call errors;
 //! - [`binding_context`]: what Deckhouse hands a hook run, folded into the objects it shows;
-//! - [`output`]: the values patch, object operations and metrics in the files Deckhouse reads.
+//! - [`output`]: the values patch, object operations and metrics in the files Deckhouse reads;
+//! - [`object_ops`]: the object patcher's rules every operation must pass before it is written.
 //!
 //! Nothing here knows wasmtime or the WIT bindings: the host converts its bindings to and
 //! from these types, the guest SDK does the same on its side, and tests use them directly.
@@ -18,6 +19,7 @@ pub mod fields;
 pub mod grants;
 pub mod kube;
 pub mod manifest;
+pub mod object_ops;
 pub mod output;
 pub mod selector;
 

@@ -275,11 +275,18 @@ impl Manifest {
                 ));
             }
             let limits = &guest.limits;
-            if limits.timeout_ms == 0 || limits.memory_mib == 0 || limits.concurrency == 0 || limits.max_wait_ms == 0 {
+            if limits.timeout_ms == 0
+                || limits.memory_mib == 0
+                || limits.concurrency == 0
+                || limits.max_wait_ms == 0
+            {
                 return Err(format!("guest {}: limits must be above zero", guest.name));
             }
             if guest.readiness && guest.world != World::Hook {
-                return Err(format!("guest {}: only a hook guest can be the readiness probe", guest.name));
+                return Err(format!(
+                    "guest {}: only a hook guest can be the readiness probe",
+                    guest.name
+                ));
             }
             if guest.world == World::Render && !guest.grants.is_empty() {
                 return Err(format!(
@@ -301,14 +308,19 @@ impl Manifest {
             }
         }
         if self.guests.iter().filter(|g| g.readiness).count() > 1 {
-            return Err("more than one guest has `readiness: true`; a module has one readiness probe".into());
+            return Err(
+                "more than one guest has `readiness: true`; a module has one readiness probe"
+                    .into(),
+            );
         }
         Ok(())
     }
 
     /// The guests Deckhouse sees as hooks, in `hook list` order.
     pub fn hooks(&self) -> impl Iterator<Item = &Guest> {
-        self.guests.iter().filter(|g| g.world != World::Job && !g.readiness)
+        self.guests
+            .iter()
+            .filter(|g| g.world != World::Job && !g.readiness)
     }
 
     /// The module's readiness probe, if a guest is one.

@@ -6,6 +6,7 @@
 use crate::kube::{CreateMode, DeleteMode, ObjectRef, PatchKind, PatchOptions};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 
 /// One change below the module's values key, as a guest asks for it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -151,36 +152,71 @@ pub struct Metric {
     pub buckets: Vec<f64>,
 }
 
+/// Labels addon-operator sets itself on every hook metric.
+const RESERVED_LABELS: [&str; 2] = ["hook", "module"];
+
 impl Metric {
-    /// The line Deckhouse reads from `METRICS_PATH`; `expire` carries only its group.
+    /// The line Deckhouse reads from `METRICS_PATH`, or the rule it breaks (shell-operator's
+    /// `ValidateMetricOperation`, addon-operator's reader, Prometheus' name rules). Without
+    /// a group, `expire` expires the hook's default group.
     pub fn to_json(&self) -> Result<Value, String> {
         let mut m = Map::new();
         let group = self.group.clone().filter(|g| !g.is_empty());
         if self.action == MetricAction::Expire {
-            let group = group.ok_or("an expire operation needs a group")?;
-            m.insert("group".into(), group.into());
-            m.insert("action".into(), self.action.as_str().into());
+            if let Some(group) = group {
+                m.insert("group".into(), group.into());
+            }
+            m.insert("action".into(), "expire".into());
             return Ok(Value::Object(m));
         }
-        if self.name.is_empty() {
-            return Err("a metric has no name".into());
+        let name = &self.name;
+        if !valid_metric_name(name) {
+            return Err(format!(
+                "metric name {name:?} is not a valid Prometheus name ([a-zA-Z_:][a-zA-Z0-9_:]*)"
+            ));
         }
         if !self.value.is_finite() {
-            return Err(format!("metric {} has a non-finite value", self.name));
+            return Err(format!("metric {name} has a non-finite value"));
         }
-        m.insert("name".into(), self.name.clone().into());
+        let mut seen = std::collections::BTreeSet::new();
+        for (key, _) in &self.labels {
+            if !valid_label_name(key) {
+                return Err(format!(
+                    "metric {name}: label {key:?} is not a valid Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)"
+                ));
+            }
+            if RESERVED_LABELS.contains(&key.as_str()) {
+                return Err(format!(
+                    "metric {name}: label {key:?} is set by Deckhouse itself on every hook metric; use another name"
+                ));
+            }
+            if !seen.insert(key) {
+                return Err(format!("metric {name}: label {key:?} is given twice"));
+            }
+        }
+        if self.action == MetricAction::Observe {
+            if self.buckets.is_empty() {
+                return Err(format!(
+                    "metric {name}: observe needs buckets (shell-operator requires them)"
+                ));
+            }
+            if self.buckets.iter().any(|b| !b.is_finite())
+                || self.buckets.windows(2).any(|w| w[0] >= w[1])
+            {
+                return Err(format!(
+                    "metric {name}: buckets must be finite and strictly increasing"
+                ));
+            }
+        } else if !self.buckets.is_empty() {
+            return Err(format!("metric {name}: only observe takes buckets"));
+        }
+        m.insert("name".into(), name.clone().into());
         if let Some(group) = group {
             m.insert("group".into(), group.into());
         }
         m.insert("action".into(), self.action.as_str().into());
         m.insert("value".into(), self.value.into());
         if !self.buckets.is_empty() {
-            if self.action != MetricAction::Observe {
-                return Err(format!("metric {}: only observe takes buckets", self.name));
-            }
-            if self.buckets.iter().any(|b| !b.is_finite()) {
-                return Err(format!("metric {} has a non-finite bucket", self.name));
-            }
             m.insert("buckets".into(), self.buckets.clone().into());
         }
         if !self.labels.is_empty() {
@@ -193,6 +229,53 @@ impl Metric {
         }
         Ok(Value::Object(m))
     }
+}
+
+/// Every metric operation of a run as the lines of `METRICS_PATH`, or the first problem,
+/// naming the metric. Besides each operation's own rules, every operation on one metric
+/// must have the same action kind and label names: Prometheus rejects a second shape.
+pub fn metrics_to_json(metrics: &[Metric]) -> Result<Vec<Value>, String> {
+    let mut shapes: BTreeMap<&str, (MetricAction, Vec<&str>)> = BTreeMap::new();
+    let mut out = Vec::with_capacity(metrics.len());
+    for metric in metrics {
+        out.push(metric.to_json()?);
+        if metric.action == MetricAction::Expire {
+            continue;
+        }
+        let mut keys: Vec<&str> = metric.labels.iter().map(|(k, _)| k.as_str()).collect();
+        keys.sort_unstable();
+        match shapes.get(metric.name.as_str()) {
+            Some((action, known)) if *action != metric.action || *known != keys => {
+                return Err(format!(
+                    "metric {}: every operation on one metric needs the same action kind and label names (Prometheus rejects a second shape); saw {} with {known:?} and {} with {keys:?}",
+                    metric.name,
+                    action.as_str(),
+                    metric.action.as_str()
+                ));
+            }
+            _ => {
+                shapes.insert(&metric.name, (metric.action, keys));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn valid_metric_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}
+
+fn valid_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    !name.starts_with("__")
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// One object operation, as Deckhouse applies it after a successful run.
@@ -375,11 +458,65 @@ mod tests {
 
     #[test]
     fn bad_metrics_are_refused() {
+        // Without a group, expire addresses the hook's default group: valid.
         let no_group = Metric {
             group: None,
             ..metric(MetricAction::Expire)
         };
-        assert!(no_group.to_json().is_err());
+        assert_eq!(no_group.to_json().unwrap(), json!({"action": "expire"}));
+        for (metrics, needle) in [
+            (
+                vec![Metric {
+                    name: "1bad".into(),
+                    ..metric(MetricAction::Set)
+                }],
+                "Prometheus name",
+            ),
+            (
+                vec![Metric {
+                    labels: vec![("bad-label".into(), "x".into())],
+                    ..metric(MetricAction::Set)
+                }],
+                "label name",
+            ),
+            (
+                vec![Metric {
+                    labels: vec![("hook".into(), "x".into())],
+                    ..metric(MetricAction::Set)
+                }],
+                "set by Deckhouse",
+            ),
+            (
+                vec![
+                    Metric {
+                        labels: vec![("a".into(), "x".into())],
+                        ..metric(MetricAction::Set)
+                    },
+                    Metric {
+                        labels: vec![("b".into(), "x".into())],
+                        ..metric(MetricAction::Set)
+                    },
+                ],
+                "same action kind and label names",
+            ),
+            (
+                vec![Metric {
+                    buckets: vec![],
+                    ..metric(MetricAction::Observe)
+                }],
+                "needs buckets",
+            ),
+            (
+                vec![Metric {
+                    buckets: vec![1.0, 0.5],
+                    ..metric(MetricAction::Observe)
+                }],
+                "strictly increasing",
+            ),
+        ] {
+            let err = metrics_to_json(&metrics).unwrap_err();
+            assert!(err.contains(needle), "{err}");
+        }
         let nameless = Metric {
             name: String::new(),
             ..metric(MetricAction::Set)
