@@ -8,6 +8,7 @@ use crate::capabilities::snapshot::SnapshotBackend;
 use crate::error::{HostError, Result};
 use crate::manifest::{Guest, World};
 use crate::protocol::hook_config::{self, Form, HookConfig};
+use crate::protocol::jq_policy;
 use crate::runtime::convert;
 use crate::runtime::guest::Runtime;
 use crate::runtime::state::Imports;
@@ -54,10 +55,19 @@ pub fn guest_config(runtime: &Runtime, guest: &Guest) -> Result<HookConfig> {
 }
 
 /// Every binding must watch only objects the guest may list: a hook cannot subscribe to
-/// data it may not read.
+/// data it may not read; and its jqFilter, which Deckhouse runs outside the sandbox, must
+/// pass the host's jq policy.
 pub fn check_watches(guest: &Guest, config: &HookConfig) -> Result<()> {
     let grants = Grants::new(guest.grants.clone());
     for b in &config.kubernetes {
+        if let Some(filter) = &b.jq_filter {
+            jq_policy::check(filter).map_err(|e| {
+                HostError::Other(format!(
+                    "guest {}: binding {:?}: {e}; see README, \"The jqFilter policy\"",
+                    guest.name, b.name
+                ))
+            })?;
+        }
         let namespaces = b
             .namespace
             .as_ref()

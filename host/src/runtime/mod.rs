@@ -2,8 +2,11 @@
 //! state, the bindings and the conversions out of them.
 
 pub mod bindings;
+pub mod budget;
 pub mod cache;
 pub mod convert;
 pub mod engine;
 pub mod guest;
+pub mod limiter;
 pub mod state;
+pub mod stdio;
