@@ -174,6 +174,9 @@ pub struct Limits {
     /// Characters of a guest's error message (longer ones are cut, with a marker).
     #[serde(default = "budgets::error_length")]
     pub max_error_length: u32,
+    /// Bytes of one API server answer a job reads (streamed; a bigger one fails the call).
+    #[serde(default = "budgets::response_bytes")]
+    pub max_response_bytes: u64,
 }
 
 /// Default output budgets: about 100x what the shipped guests use in a run, so a
@@ -212,6 +215,9 @@ pub mod budgets {
     pub fn error_length() -> u32 {
         4_000
     }
+    pub fn response_bytes() -> u64 {
+        128 << 20
+    }
 }
 
 impl Limits {
@@ -247,6 +253,7 @@ impl Default for Limits {
             max_log_line: budgets::log_line(),
             max_audit_lines: budgets::audit_lines(),
             max_error_length: budgets::error_length(),
+            max_response_bytes: budgets::response_bytes(),
         }
     }
 }
@@ -344,6 +351,7 @@ impl Manifest {
                 || l.max_values_path_length == 0
                 || l.max_log_line == 0
                 || l.max_error_length == 0
+                || l.max_response_bytes == 0
             {
                 return Err(format!("guest {}: limits must be above zero", guest.name));
             }

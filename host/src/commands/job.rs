@@ -32,6 +32,7 @@ pub fn run(cli: &Cli, args: &JobArgs) -> Result<ExitCode> {
         timeout: Duration::from_secs(args.api_timeout),
         dry_run: args.dry_run,
         concurrency: guest.limits.concurrency,
+        max_response_bytes: guest.limits.max_response_bytes,
         ..LiveOptions::default()
     };
     let backend = LiveBackend::connect(options)

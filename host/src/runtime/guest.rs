@@ -158,23 +158,29 @@ impl Runtime {
 /// The `wasi:clocks/monotonic-clock` wasmtime-wasi links (the version of its WIT).
 const MONOTONIC_CLOCK: &str = "wasi:clocks/monotonic-clock@0.2.12";
 
-/// Shadows the two ways a guest can ask to sleep (`subscribe-duration`/`-instant`, which
-/// `poll` and `pollable.block` then wait on) so no sleep outlasts the call's deadline.
+/// Shadows the two ways a guest can ask for a timer (`subscribe-duration` / `-instant`,
+/// which `poll` and `pollable.block` then wait on) so that no sleep outlasts the call's
+/// deadline.
 ///
 /// The epoch deadline only fires while guest code runs, so a guest blocked in a WASI
 /// sleep would otherwise hold its run (and `hook config`, which Deckhouse runs at
-/// startup) for as long as it asked. Cutting the sleep short, instead of running the
-/// call on a thread and abandoning the store, keeps the store usable and the error
-/// precise: the guest wakes just after its deadline, and its next instruction traps with
-/// the deadline error. A few milliseconds of slack make sure the epoch has passed.
+/// startup) for as long as it asked. A timer that ends within the deadline is served as
+/// usual. One that would end past it is a sleep beyond the budget: the host waits out
+/// what is left of the budget itself and then stops the guest with the deadline trap.
+/// (The only pollables a guest can get are timers and closed stdio, so a timer is always
+/// waited on; treating a too-long timer as a too-long wait never stops a guest that
+/// would have finished in time.) This keeps the error precise and the store usable,
+/// unlike running the call on a thread and abandoning the store.
 fn bound_sleeps<C: Send + 'static>(linker: &mut Linker<GuestState<C>>) -> wasmtime::Result<()> {
     use wasmtime_wasi::clocks::WasiClocksView as _;
     use wasmtime_wasi::p2::bindings::clocks::monotonic_clock::Host as _;
-    fn bounded(deadline: &crate::capabilities::deadline::Deadline, ns: u64) -> u64 {
-        let slack = engine::TICK * 2;
+    fn within(deadline: &crate::capabilities::deadline::Deadline, ns: u64) -> wasmtime::Result<()> {
         match deadline.remaining() {
-            Some(left) => ns.min(u64::try_from((left + slack).as_nanos()).unwrap_or(u64::MAX)),
-            None => ns,
+            Some(left) if std::time::Duration::from_nanos(ns) > left => {
+                std::thread::sleep(left);
+                Err(wasmtime::Error::new(Trap::Interrupt))
+            }
+            _ => Ok(()),
         }
     }
     linker.allow_shadowing(true);
@@ -183,7 +189,7 @@ fn bound_sleeps<C: Send + 'static>(linker: &mut Linker<GuestState<C>>) -> wasmti
         "subscribe-duration",
         |mut store: StoreContextMut<'_, GuestState<C>>, (ns,): (u64,)| {
             let state = store.data_mut();
-            let ns = bounded(&state.deadline, ns);
+            within(&state.deadline, ns)?;
             Ok((state.clocks().subscribe_duration(ns)?,))
         },
     )?;
@@ -192,8 +198,8 @@ fn bound_sleeps<C: Send + 'static>(linker: &mut Linker<GuestState<C>>) -> wasmti
         |mut store: StoreContextMut<'_, GuestState<C>>, (when,): (u64,)| {
             let state = store.data_mut();
             let now = state.clocks().now()?;
-            let ns = bounded(&state.deadline, when.saturating_sub(now));
-            Ok((state.clocks().subscribe_duration(ns)?,))
+            within(&state.deadline, when.saturating_sub(now))?;
+            Ok((state.clocks().subscribe_instant(when)?,))
         },
     )?;
     linker.allow_shadowing(false);
