@@ -346,10 +346,10 @@ impl KubeBackend for LiveBackend {
         patch: Value,
         options: &PatchOptions,
     ) -> Result<Value, KubeError> {
-        let (resolved, path) = self.object_path(target)?;
         if let Some(sub) = &options.subresource {
             names::check_subresource(sub)?;
         }
+        let (resolved, path) = self.object_path(target)?;
         let name = match &options.subresource {
             Some(sub) => format!("{}/{sub}", target.name),
             None => target.name.clone(),

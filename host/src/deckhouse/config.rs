@@ -113,3 +113,39 @@ pub fn batch_document(runtime: &Runtime) -> Result<Value> {
     }
     Ok(doc)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::hook_config::KubeBinding;
+
+    #[test]
+    fn a_jq_filter_outside_the_policy_is_refused_naming_the_binding() {
+        let guest: Guest = serde_yaml::from_str(
+            "{name: g, component: g.wasm, world: hook, grants: [{verbs: [list], apiVersion: v1, kind: ConfigMap}]}",
+        )
+        .unwrap();
+        let config = |filter: &str| HookConfig {
+            kubernetes: vec![KubeBinding {
+                name: "cms".into(),
+                api_version: "v1".into(),
+                kind: "ConfigMap".into(),
+                jq_filter: Some(filter.into()),
+                ..KubeBinding::default()
+            }],
+            ..HookConfig::default()
+        };
+        check_watches(&guest, &config("{name: .metadata.name}")).unwrap();
+        let err = check_watches(&guest, &config("[range(1e12)] | length"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("guest g: binding \"cms\": jqFilter \"[range(1e12)] | length\" is outside the host's jq policy"),
+            "{err}"
+        );
+        let err = check_watches(&guest, &config("$ENV"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`$ENV` is not allowed"), "{err}");
+    }
+}

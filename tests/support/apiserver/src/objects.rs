@@ -139,8 +139,22 @@ impl Call<'_> {
         Ok((StatusCode::OK, list))
     }
 
-    /// True for `dryRun=All`; any other dryRun value is a 400, as on a real server.
+    /// True for `dryRun=All`, in the query or (for a delete) in the DeleteOptions body;
+    /// any other dryRun value is a 400, as on a real server.
     fn dry_run(&self) -> Result<bool, Failure> {
+        let in_body = serde_json::from_slice::<Value>(self.body)
+            .ok()
+            .and_then(|b| b.get("dryRun").cloned())
+            .and_then(|d| d.as_array().cloned());
+        if let Some(values) = in_body {
+            return match values.as_slice() {
+                [] => Ok(false),
+                [v] if v == "All" => Ok(true),
+                _ => Err(Failure::bad_request(format!(
+                    "invalid dry run option {values:?}; the only option is All"
+                ))),
+            };
+        }
         match self.query.get("dryRun").map(String::as_str) {
             None | Some("") => Ok(false),
             Some("All") => Ok(true),
