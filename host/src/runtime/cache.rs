@@ -43,17 +43,17 @@ impl ComponentCache {
             return compile(engine, &wasm).map(|c| (c, Origin::Compiled));
         };
         let entry = dir.join(key(engine, &wasm));
-        if let Err(why) = trusted(dir) {
-            if std::fs::symlink_metadata(dir).is_ok() {
-                logging::warn(
-                    "component cache folder is not trusted; compiling in memory",
-                    &[
-                        ("folder", dir.display().to_string().into()),
-                        ("reason", why.into()),
-                    ],
-                );
-                return compile(engine, &wasm).map(|c| (c, Origin::Compiled));
-            }
+        if let Err(why) = trusted(dir)
+            && std::fs::symlink_metadata(dir).is_ok()
+        {
+            logging::warn(
+                "component cache folder is not trusted; compiling in memory",
+                &[
+                    ("folder", dir.display().to_string().into()),
+                    ("reason", why.into()),
+                ],
+            );
+            return compile(engine, &wasm).map(|c| (c, Origin::Compiled));
         }
         if let Some(component) = load_entry(engine, &entry) {
             return Ok((component, Origin::Cached));

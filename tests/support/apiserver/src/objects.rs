@@ -285,7 +285,7 @@ impl Continue {
 
     fn parse(token: &str) -> Result<Self, Failure> {
         let bad = || Failure::bad_request(format!("continue token {token:?} is not valid"));
-        if token.len() % 2 != 0 {
+        if !token.len().is_multiple_of(2) {
             return Err(bad());
         }
         let bytes = (0..token.len())
