@@ -351,8 +351,8 @@ fn metrics_outside_the_grant_fail_the_run() {
     assert_failed(
         &run_mode(&dir, "metric-outside-grant"),
         &[
-            "guest misbehave returned an invalid metric: name",
-            "kube_pod_info",
+            "guest misbehave returned an invalid metric: group",
+            "kube_state",
             "is outside the guest's metrics grant (prefix",
         ],
     );

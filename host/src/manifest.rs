@@ -162,6 +162,9 @@ pub struct Limits {
     /// Metric operations per run.
     #[serde(default = "budgets::metrics")]
     pub max_metrics: u32,
+    /// Bytes of all metric operations of a run (names, groups, labels, buckets).
+    #[serde(default = "budgets::metrics_bytes")]
+    pub max_metrics_bytes: u64,
     /// Bytes of guest log lines per run (past it, lines are dropped and one line says so).
     #[serde(default = "budgets::log_bytes")]
     pub max_log_bytes: u64,
@@ -202,6 +205,9 @@ pub mod budgets {
     }
     pub fn metrics() -> u32 {
         1_000
+    }
+    pub fn metrics_bytes() -> u64 {
+        1 << 20
     }
     pub fn log_bytes() -> u64 {
         1 << 20
@@ -249,6 +255,7 @@ impl Default for Limits {
             max_object_ops: budgets::object_ops(),
             max_object_bytes: budgets::object_bytes(),
             max_metrics: budgets::metrics(),
+            max_metrics_bytes: budgets::metrics_bytes(),
             max_log_bytes: budgets::log_bytes(),
             max_log_line: budgets::log_line(),
             max_audit_lines: budgets::audit_lines(),

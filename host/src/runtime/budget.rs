@@ -71,6 +71,27 @@ pub fn check_hook_output(guest: &Guest, output: &HookOutput) -> Result<()> {
             output.metrics.len().to_string(),
         ));
     }
+    let metric_bytes: u64 = output
+        .metrics
+        .iter()
+        .map(|m| {
+            (m.name.len()
+                + m.group.as_ref().map_or(0, String::len)
+                + m.labels
+                    .iter()
+                    .map(|(k, v)| k.len() + v.len())
+                    .sum::<usize>()
+                + m.buckets.len() * 8) as u64
+        })
+        .sum();
+    if metric_bytes > limits.max_metrics_bytes {
+        return Err(over(
+            "metrics bytes",
+            "maxMetricsBytes",
+            format!("{} bytes", limits.max_metrics_bytes),
+            format!("{metric_bytes} bytes"),
+        ));
+    }
     for m in &output.metrics {
         let outside = |what: &str, value: &str| HostError::GuestOutput {
             guest: guest.name.clone(),
@@ -81,7 +102,9 @@ pub fn check_hook_output(guest: &Guest, output: &HookOutput) -> Result<()> {
                 describe(guest)
             ),
         };
-        if !guest.metrics.allows_name(&m.name) {
+        // An expire names only its group (its name is empty by Deckhouse's protocol).
+        let expire = matches!(m.action, super::bindings::hook_api::MetricAction::Expire);
+        if !expire && !guest.metrics.allows_name(&m.name) {
             return Err(outside("name", &m.name));
         }
         if let Some(group) = m.group.as_deref()
@@ -217,6 +240,22 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("group \"kube_state\""), "{err}");
+        let mut expire = metric("", Some("d8_g_group"));
+        expire.action = MetricAction::Expire;
+        check_hook_output(&guest(), &output(vec![], vec![expire.clone()])).unwrap();
+        expire.group = Some("kube_state".into());
+        assert!(check_hook_output(&guest(), &output(vec![], vec![expire])).is_err());
+        let mut heavy = metric("d8_g_x", None);
+        heavy.labels = vec![("l".into(), "v".repeat(2 << 20))];
+        let err = check_hook_output(&guest(), &output(vec![], vec![heavy]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "metrics bytes budget: 2097159 bytes (limit 1048576 bytes, limits.maxMetricsBytes"
+            ),
+            "{err}"
+        );
         let mut none = guest();
         none.metrics = MetricsGrant::default();
         let err = check_hook_output(&none, &ok).unwrap_err().to_string();

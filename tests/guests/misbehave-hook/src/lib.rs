@@ -180,6 +180,11 @@ mod component {
                 "stack-overflow" => outcome("stack-overflow", Ok(recurse(0).to_string())),
                 "abort" => std::process::abort(),
                 "exit" => std::process::exit(3),
+                // A string that is not UTF-8 crossing the boundary: the host must say so.
+                // SAFETY: deliberately invalid, to test the host's check of lowered strings.
+                "invalid-utf8" => {
+                    Err(unsafe { String::from_utf8_unchecked(vec![b'n', 0xff, 0xfe]) })
+                }
                 // 1 MiB on stdout and stderr, then a normal result.
                 "stdout-flood" => {
                     let line = "x".repeat(1023);
