@@ -138,7 +138,7 @@ impl<'r> Job<'r> {
         let result = instance.call(what, |b, s| f(b, s, &settings))?;
         let value = result.map_err(|message| HostError::GuestFailed {
             guest: self.guest.name.clone(),
-            message: crate::runtime::budget::error_message(&self.guest, &message),
+            message: crate::runtime::budget::error_message(self.guest, &message),
         })?;
         let kube = instance.into_caps().kube;
         let calls = kube.calls;
