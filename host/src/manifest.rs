@@ -125,10 +125,11 @@ impl Guest {
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Limits {
-    /// Wall-clock deadline for guest code, enforced by epoch interruption.
+    /// Wall-clock deadline of one call, enforced by epoch interruption while guest code
+    /// runs and by the host while the guest sleeps or waits in a host call.
     #[serde(default = "Limits::default_timeout_ms")]
     pub timeout_ms: u64,
-    /// Linear memory, all memories together.
+    /// Memory of the whole guest: all linear memories and tables together.
     #[serde(rename = "memoryMiB")]
     #[serde(default = "Limits::default_memory_mib")]
     pub memory_mib: u64,
