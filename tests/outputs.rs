@@ -104,6 +104,8 @@ guests:
     component: misbehave_hook.wasm
     world: hook
     limits: { timeoutMs: 2000, memoryMiB: 32 }
+    # The badly named metric is granted, so that Prometheus' rule is what refuses it.
+    metrics: { prefix: probe, names: ["1-not-prometheus"] }
     grants:
       - verbs: [get, list, patch, delete]
         apiVersion: v1

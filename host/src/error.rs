@@ -36,6 +36,16 @@ pub enum HostError {
     },
     #[error("guest {guest} {what}")]
     Trap { guest: String, what: String },
+    #[error(
+        "guest {guest} exceeded its {budget} budget: {actual} (limit {limit}, limits.{key} in grants.yaml)"
+    )]
+    Budget {
+        guest: String,
+        budget: &'static str,
+        key: &'static str,
+        limit: String,
+        actual: String,
+    },
     #[error("guest {guest} failed: {message}")]
     GuestFailed { guest: String, message: String },
     #[error("guest {guest} returned an invalid {what}: {problem}")]

@@ -4,6 +4,7 @@
 //! Job against the API server) and, in tests, an in-memory store.
 
 pub mod backend;
+pub mod deadline;
 pub mod grants;
 pub mod kubernetes;
 pub mod live;

@@ -32,6 +32,7 @@ pub fn run(cli: &Cli, args: &JobArgs) -> Result<ExitCode> {
         timeout: Duration::from_secs(args.api_timeout),
         dry_run: args.dry_run,
         concurrency: guest.limits.concurrency,
+        max_response_bytes: guest.limits.max_response_bytes,
         ..LiveOptions::default()
     };
     let backend = LiveBackend::connect(options)
@@ -53,7 +54,7 @@ pub fn run(cli: &Cli, args: &JobArgs) -> Result<ExitCode> {
             ExitCode::from(1)
         });
     }
-    job.run(Box::new(backend), |d| std::thread::sleep(d))?;
+    job.run(Box::new(backend), std::thread::sleep)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -137,7 +138,7 @@ impl<'r> Job<'r> {
         let result = instance.call(what, |b, s| f(b, s, &settings))?;
         let value = result.map_err(|message| HostError::GuestFailed {
             guest: self.guest.name.clone(),
-            message,
+            message: crate::runtime::budget::error_message(self.guest, &message),
         })?;
         let kube = instance.into_caps().kube;
         let calls = kube.calls;

@@ -15,9 +15,9 @@ use crate::protocol::hook_config::{self, HookConfig};
 use crate::protocol::output::RunOutput;
 use crate::protocol::{metrics, object_ops, values_patch};
 use crate::bindings::hook_api::HookInput;
-use crate::runtime::convert;
 use crate::runtime::guest::Runtime;
 use crate::runtime::state::Imports;
+use crate::runtime::{budget, convert};
 use serde_json::{Map, Value, json};
 use std::time::Instant;
 
@@ -121,8 +121,9 @@ fn run_hook(runtime: &Runtime, guest: &Guest, inputs: &RunInputs) -> Result<RunO
     let result = instance.call("run", |b, s| b.deckhouse_hooks_hook().call_run(s, &input))?;
     let output = result.map_err(|message| HostError::GuestFailed {
         guest: guest.name.clone(),
-        message,
+        message: budget::error_message(guest, &message),
     })?;
+    budget::check_hook_output(guest, &output)?;
     let key = &runtime.manifest.module.values_key;
     let changes = |ops: Vec<_>| {
         ops.into_iter()
@@ -207,7 +208,7 @@ fn run_render(runtime: &Runtime, guest: &Guest, values: &Value) -> Result<RunOut
     let mut instance = runtime.prepare_render(guest)?.instantiate()?;
     let failed = |message: String| HostError::GuestFailed {
         guest: guest.name.clone(),
-        message,
+        message: budget::error_message(guest, &message),
     };
     let machine = instance.call("describe", |b, s| {
         b.deckhouse_hooks_render().call_describe(s)

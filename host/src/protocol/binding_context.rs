@@ -35,7 +35,11 @@ pub struct CurrentObjects {
 impl BindingContexts {
     /// Parses the file; errors say which element is wrong.
     pub fn read(path: &Path) -> Result<Self> {
-        let raw = std::fs::read_to_string(path).map_err(|e| input(path, e.to_string()))?;
+        let raw = super::env::read_text(
+            "binding context",
+            path,
+            super::env::MAX_BINDING_CONTEXT_BYTES,
+        )?;
         Self::parse(&raw).map_err(|problem| input(path, problem))
     }
 
@@ -104,5 +108,44 @@ mod tests {
         let err = BindingContexts::parse(r#"[{"binding":"a"},{"nobinding":1}]"#).unwrap_err();
         assert!(err.contains("element 1"), "{err}");
         assert!(BindingContexts::parse(r#"{"binding":"a"}"#).unwrap_err().contains("array"));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("[{}{}]", "[".repeat(10_000), "]".repeat(10_000));
+        let err = BindingContexts::parse(&deep).unwrap_err();
+        assert!(err.contains("recursion limit exceeded"), "{err}");
+    }
+
+    #[test]
+    fn an_oversized_file_is_refused_before_parsing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bc.json");
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_len(super::super::env::MAX_BINDING_CONTEXT_BYTES + 1)
+            .unwrap();
+        let err = BindingContexts::read(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("binding context")
+                && err.contains("larger than the limit of 33554432 bytes"),
+            "{err}"
+        );
+    }
+
+    proptest::proptest! {
+        /// Fuzz target: any text is a binding context or an error, never a panic.
+        #[test]
+        fn any_text_parses_or_errs(raw in ".{0,300}") {
+            let _ = BindingContexts::parse(&raw);
+        }
+
+        /// Fuzz target: JSON-shaped input, including every field with wrong types.
+        #[test]
+        fn any_json_parses_or_errs(raw in r#"\[(\{("binding"|"type"|"snapshots"|"objects"|"watchEvent"|"object"|"groupName"):(1|"x"|null|\[\]|\{\}|\{"a":\[\{"object":\{\}\}\]\}),?\},?){0,6}\]"#) {
+            if let Ok(ctx) = BindingContexts::parse(&raw) {
+                let _ = ctx.bindings();
+                let _ = ctx.current_objects(&[]);
+            }
+        }
     }
 }
