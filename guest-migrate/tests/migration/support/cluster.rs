@@ -7,8 +7,9 @@ use guest_migrate::{
     Cluster, CreateMode, DeleteMode, KubeError, Level, ListQuery, Log, ObjRef, Page, PatchKind,
     PatchOptions,
 };
-use kube_memstore::{Key, Selector, Store, StoreError};
+use kube_memstore::{Key, Store, StoreError};
 use serde_json::{Value, json};
+use std::rc::Rc;
 
 /// The guest's Cluster trait served by the memstore.
 #[derive(Default, Clone)]
@@ -18,6 +19,16 @@ pub struct StoreCluster {
     pub max_page: usize,
     /// List calls served.
     pub lists: usize,
+    /// The matching objects of the list being paged through, while the store is
+    /// unchanged: each page is then a slice, not a scan of the whole store.
+    cache: Option<Listing>,
+}
+
+#[derive(Clone)]
+struct Listing {
+    query: String,
+    revision: u64,
+    objects: Rc<Vec<Value>>,
 }
 
 pub fn key(object: &ObjRef) -> Key {
@@ -53,7 +64,6 @@ impl Cluster for StoreCluster {
 
     fn list(&mut self, q: &ListQuery) -> Result<Page, KubeError> {
         self.lists += 1;
-        let selector = Selector::parse(q.label_selector.as_deref().unwrap_or("")).map_err(kube)?;
         let after: Option<(Option<String>, String)> = match &q.continue_token {
             Some(token) => Some(serde_json::from_str(token).map_err(|e| {
                 KubeError::Invalid(format!("continue token {token:?} is not ours: {e}"))
@@ -64,21 +74,12 @@ impl Cluster for StoreCluster {
         if self.max_page > 0 {
             limit = limit.min(self.max_page);
         }
-        let mut matching = self
-            .store
-            .objects()
-            .filter(|o| o["apiVersion"] == q.api_version.as_str() && o["kind"] == q.kind.as_str())
-            .filter(|o| {
-                q.namespace.is_none()
-                    || o.pointer("/metadata/namespace").and_then(Value::as_str)
-                        == q.namespace.as_deref()
-            })
-            .filter(|o| selector.matches(o))
-            .filter(|o| after.as_ref().is_none_or(|a| position(o) > *a));
-        let items: Vec<Value> = matching.by_ref().take(limit).cloned().collect();
-        let more = matching.next().is_some();
+        let matching = self.matching(q)?;
+        let start = after.map_or(0, |a| matching.partition_point(|o| position(o) <= a));
+        let end = start.saturating_add(limit).min(matching.len());
+        let items = matching[start..end].to_vec();
         let continue_token = match items.last() {
-            Some(last) if more => Some(json!(position(last)).to_string()),
+            Some(last) if end < matching.len() => Some(json!(position(last)).to_string()),
             _ => None,
         };
         Ok(Page {
@@ -126,6 +127,39 @@ impl Cluster for StoreCluster {
             Ok(_) | Err(StoreError::NotFound(_)) => Ok(()),
             Err(other) => Err(kube(other)),
         }
+    }
+}
+
+impl StoreCluster {
+    /// Every object the query selects, in (namespace, name) order.
+    fn matching(&mut self, q: &ListQuery) -> Result<Rc<Vec<Value>>, KubeError> {
+        let id = format!(
+            "{} {} {:?} {:?}",
+            q.api_version, q.kind, q.namespace, q.label_selector
+        );
+        let revision = self.store.revision();
+        if let Some(cached) = &self.cache
+            && cached.query == id
+            && cached.revision == revision
+        {
+            return Ok(Rc::clone(&cached.objects));
+        }
+        let objects = self
+            .store
+            .list(
+                &q.api_version,
+                &q.kind,
+                q.namespace.as_deref(),
+                q.label_selector.as_deref(),
+            )
+            .map_err(kube)?;
+        let objects = Rc::new(objects);
+        self.cache = Some(Listing {
+            query: id,
+            revision,
+            objects: Rc::clone(&objects),
+        });
+        Ok(objects)
     }
 }
 
