@@ -94,9 +94,17 @@ impl Survey {
                 (plan.volumes[*i].name.as_str(), why)
             })
             .collect();
-        out.extend(plan.volumes.iter().filter(|v| self.absent.contains(&v.name)).map(|v| {
-            (v.name.as_str(), "its ReplicatedVolume does not exist".to_owned())
-        }));
+        out.extend(
+            plan.volumes
+                .iter()
+                .filter(|v| self.absent.contains(&v.name))
+                .map(|v| {
+                    (
+                        v.name.as_str(),
+                        "its ReplicatedVolume does not exist".to_owned(),
+                    )
+                }),
+        );
         out
     }
 }
@@ -154,7 +162,10 @@ mod tests {
 
     #[test]
     fn opens_only_at_completed_completed_active_of_adopt() {
-        let open = rv(formation("adopt/v1", &["Completed", "Completed", "Active"]), 2);
+        let open = rv(
+            formation("adopt/v1", &["Completed", "Completed", "Active"]),
+            2,
+        );
         assert_eq!(gate(&open), Gate::Open);
         for (plan, steps) in [
             ("adopt/v1", &["Completed", "Active", "Pending"][..]),

@@ -30,8 +30,8 @@ fn with_migrator<T>(settings: &str, f: impl FnOnce(&mut Migrator) -> T) -> Resul
     let settings = Settings::parse(settings)?;
     MIGRATOR.with(|cell| {
         let mut slot = cell.borrow_mut();
-        let migrator =
-            slot.get_or_insert_with(|| Migrator::new(settings.clone(), Box::new(SystemClock::new())));
+        let migrator = slot
+            .get_or_insert_with(|| Migrator::new(settings.clone(), Box::new(SystemClock::new())));
         migrator.settings = settings;
         Ok(f(migrator))
     })
@@ -86,7 +86,11 @@ impl Cluster for Imports {
         };
         let page = kubernetes::list(&query).map_err(from_wit)?;
         Ok(Page {
-            items: page.items.into_iter().map(parse).collect::<Result<_, _>>()?,
+            items: page
+                .items
+                .into_iter()
+                .map(parse)
+                .collect::<Result<_, _>>()?,
             continue_token: page.continue_token,
         })
     }

@@ -39,7 +39,12 @@ pub struct Creator<'c> {
 }
 
 impl<'c> Creator<'c> {
-    pub fn new(cluster: &'c mut dyn Cluster, existing: Existing, batch: u32, dry_run: bool) -> Self {
+    pub fn new(
+        cluster: &'c mut dyn Cluster,
+        existing: Existing,
+        batch: u32,
+        dry_run: bool,
+    ) -> Self {
         Self {
             cluster,
             existing,
@@ -90,7 +95,11 @@ impl<'c> Creator<'c> {
         let kind = kind_of(object).to_owned();
         match result {
             Ok(stored) => {
-                let stored = if stored.is_object() { stored } else { object.clone() };
+                let stored = if stored.is_object() {
+                    stored
+                } else {
+                    object.clone()
+                };
                 if let Some(kind) = crate::names::CREATED_KINDS.iter().find(|k| **k == kind) {
                     self.existing.insert(kind, &stored);
                 }
@@ -122,7 +131,7 @@ impl<'c> Creator<'c> {
                 let lacking = self
                     .existing
                     .get(kind, &name)
-                    .is_some_and(|m| !m.owners.iter().any(|o| *o == rvr));
+                    .is_some_and(|m| !m.owners.contains(&rvr));
                 if !lacking {
                     continue;
                 }
@@ -138,7 +147,13 @@ impl<'c> Creator<'c> {
         Ok(())
     }
 
-    fn add_owner(&mut self, kind: &'static str, name: &str, rvr: &str, uid: &str) -> Result<(), Error> {
+    fn add_owner(
+        &mut self,
+        kind: &'static str,
+        name: &str,
+        rvr: &str,
+        uid: &str,
+    ) -> Result<(), Error> {
         let target = ObjRef::cluster(STORAGE_V1ALPHA1, kind, name);
         let during = || format!("Pass 1: adding the ownerRef to {target}");
         let current = self.cluster.get(&target).during(during)?;
@@ -151,7 +166,12 @@ impl<'c> Creator<'c> {
         }
         let mut with_owner = json!({"metadata": {}});
         owned_by(&mut with_owner, rvr, uid);
-        refs.extend(with_owner["metadata"]["ownerReferences"].as_array().cloned().unwrap_or_default());
+        refs.extend(
+            with_owner["metadata"]["ownerReferences"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+        );
         let patch = json!({"metadata": {"ownerReferences": refs}});
         let patched = crate::kube::merge_patch(self.cluster, &target, &patch).during(during)?;
         self.existing.insert(kind, &patched);

@@ -108,7 +108,9 @@ fn each(
     mut f: impl FnMut(&Value),
 ) -> Result<(), Error> {
     for page in Pages::new(cluster, ListQuery::all(api_version, kind, page_size)) {
-        page.during(|| format!("listing {kind}"))?.iter().for_each(&mut f);
+        page.during(|| format!("listing {kind}"))?
+            .iter()
+            .for_each(&mut f);
     }
     Ok(())
 }

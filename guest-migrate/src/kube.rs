@@ -245,7 +245,10 @@ mod tests {
         }
         fn list(&mut self, query: &ListQuery) -> Result<Page, KubeError> {
             self.queries.push(query.clone());
-            let from: usize = query.continue_token.as_deref().map_or(0, |t| t.parse().unwrap_or(0));
+            let from: usize = query
+                .continue_token
+                .as_deref()
+                .map_or(0, |t| t.parse().unwrap_or(0));
             let limit = query.limit.map_or(self.total, |l| l as usize);
             let to = (from + limit).min(self.total);
             Ok(Page {

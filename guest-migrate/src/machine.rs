@@ -80,7 +80,11 @@ impl Migrator {
                 }
                 Err(error) => {
                     let text = error.to_string();
-                    log.emit(Level::Error, "migration step failed", &[("error", text.clone())]);
+                    log.emit(
+                        Level::Error,
+                        "migration step failed",
+                        &[("error", text.clone())],
+                    );
                     if let Some(at) = &self.last_state {
                         let event = Event {
                             severity: Severity::Warning,
@@ -102,12 +106,21 @@ impl Migrator {
 
     /// Plans the whole Pass 1 without changing anything: reads, then sends every
     /// create (the host makes them server-side dry runs).
-    pub fn rehearse(&mut self, cluster: &mut dyn Cluster, log: &mut dyn Log) -> Result<Report, String> {
-        report::rehearse(cluster, log, self.clock.as_ref(), &self.settings).map_err(|e| e.to_string())
+    pub fn rehearse(
+        &mut self,
+        cluster: &mut dyn Cluster,
+        log: &mut dyn Log,
+    ) -> Result<Report, String> {
+        report::rehearse(cluster, log, self.clock.as_ref(), &self.settings)
+            .map_err(|e| e.to_string())
     }
 
     /// Where the migration stands; reads only.
-    pub fn status(&mut self, cluster: &mut dyn Cluster, log: &mut dyn Log) -> Result<Report, String> {
+    pub fn status(
+        &mut self,
+        cluster: &mut dyn Cluster,
+        log: &mut dyn Log,
+    ) -> Result<Report, String> {
         report::status(cluster, log, &self.settings).map_err(|e| e.to_string())
     }
 
@@ -175,7 +188,12 @@ impl Migrator {
                 ),
             )));
         }
-        summary.push(pass1::run(cluster, log, self.clock.as_ref(), &self.settings)?);
+        summary.push(pass1::run(
+            cluster,
+            log,
+            self.clock.as_ref(),
+            &self.settings,
+        )?);
         self.transition(cluster, log, state, STAGE1_COMPLETED)
     }
 

@@ -4,7 +4,7 @@
 //! DRBDResources and remove its adopt annotations. A Job that sees no volume pass the
 //! gate for `adoptionTimeoutSeconds` fails, naming every volume still waiting.
 
-use std::collections::BTreeSet;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::json;
@@ -59,13 +59,18 @@ pub fn run(
     let survey = adoption::survey(cluster, &plan, settings.page_size)?;
     let mut adopted = survey.adopted;
     let mut blocked = Vec::new();
-    for (i, gate) in &survey.marked {
-        let volume = &plan.volumes[*i];
-        if *gate == Gate::Open || *gate == Gate::Formed {
-            match hand_over(cluster, volume, settings.page_size)? {
-                None => adopted += 1,
-                Some(why) => blocked.push((volume.name.as_str(), why)),
-            }
+    let ready: Vec<&VolumePlan> = survey
+        .marked
+        .iter()
+        .filter(|(_, gate)| matches!(gate, Gate::Open | Gate::Formed))
+        .map(|(i, _)| &plan.volumes[*i])
+        .collect();
+    let mut taken_over = taken_over(cluster, &ready, settings.page_size)?;
+    for volume in ready {
+        let drbds = taken_over.remove(volume.name.as_str()).unwrap_or_default();
+        match hand_over(cluster, volume, &drbds)? {
+            None => adopted += 1,
+            Some(why) => blocked.push((volume.name.as_str(), why)),
         }
     }
     let now = clock.elapsed();
@@ -74,9 +79,9 @@ pub fn run(
         watch.adopted = adopted;
     }
     let interval = settings.progress_interval_seconds;
-    let progress = watch
-        .progress
-        .get_or_insert_with(|| Progress::new("Pass 2", "volumes", plan.volumes.len(), clock, interval));
+    let progress = watch.progress.get_or_insert_with(|| {
+        Progress::new("Pass 2", "volumes", plan.volumes.len(), clock, interval)
+    });
     progress.set(adopted, clock, log);
     if adopted == plan.volumes.len() {
         progress.finish(clock, log);
@@ -93,12 +98,12 @@ pub fn run(
             Gate::Open | Gate::Formed => None,
         })
         .collect();
-    waiting.extend(
-        survey
-            .absent
-            .iter()
-            .map(|name| (name.as_str(), "its ReplicatedVolume does not exist".to_owned())),
-    );
+    waiting.extend(survey.absent.iter().map(|name| {
+        (
+            name.as_str(),
+            "its ReplicatedVolume does not exist".to_owned(),
+        )
+    }));
     waiting.extend(blocked);
     let stuck_for = now.saturating_sub(watch.last_progress.unwrap_or(now));
     if stuck_for > Duration::from_secs(settings.adoption_timeout_seconds) {
@@ -128,7 +133,11 @@ pub fn run(
             waiting.len(),
             plan.volumes.len(),
             names.join(", "),
-            if more > 0 { format!(" and {more} more") } else { String::new() },
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            },
             first_why
         ),
     ))
@@ -143,7 +152,12 @@ fn verify(
 ) -> Result<(), Error> {
     let comparison = verify::compare(cluster, plan, settings.page_size)?;
     let mut mismatches = comparison.differing;
-    mismatches.extend(comparison.missing.into_iter().map(|m| format!("{m}: missing")));
+    mismatches.extend(
+        comparison
+            .missing
+            .into_iter()
+            .map(|m| format!("{m}: missing")),
+    );
     if mismatches.is_empty() {
         let objects: usize = comparison.present.values().sum();
         log.emit(
@@ -161,6 +175,40 @@ fn verify(
     ))
 }
 
+/// Volume -> its labelled DRBDResources as (name, in maintenance).
+type TakenOver<'p> = HashMap<&'p str, Vec<(String, bool)>>;
+
+/// The DRBDResources the rvr-controller has taken over, of the given volumes: those
+/// labelled `replicated-volume=<volume>`, as (name, in maintenance). One paginated
+/// list per round (of every labelled DRBDResource), not one per volume.
+fn taken_over<'p>(
+    cluster: &mut dyn Cluster,
+    volumes: &[&'p VolumePlan],
+    page_size: u32,
+) -> Result<TakenOver<'p>, Error> {
+    let mut found: TakenOver = volumes
+        .iter()
+        .map(|v| (v.name.as_str(), Vec::new()))
+        .collect();
+    if found.is_empty() {
+        return Ok(found);
+    }
+    let query = ListQuery::all(STORAGE_V1ALPHA1, DRBDR, page_size).labelled(REPLICATED_VOLUME_LABEL);
+    for page in Pages::new(cluster, query) {
+        for drbd in page.during(|| format!("listing {DRBDR} labelled {REPLICATED_VOLUME_LABEL}"))? {
+            let volume = drbd["metadata"]["labels"][REPLICATED_VOLUME_LABEL]
+                .as_str()
+                .unwrap_or("");
+            if let Some(entries) = found.get_mut(volume) {
+                let maintenance = &drbd["spec"]["maintenance"];
+                let in_maintenance = !maintenance.is_null() && maintenance != "";
+                entries.push((name_of(&drbd).to_owned(), in_maintenance));
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// Lifts maintenance on the volume's DRBDResources, then removes the adopt
 /// annotations. Only DRBDResources the rvr-controller has taken over (labelled with
 /// the volume) are touched, and only once every planned one is: an unlabelled one
@@ -168,25 +216,11 @@ fn verify(
 fn hand_over(
     cluster: &mut dyn Cluster,
     volume: &VolumePlan,
-    page_size: u32,
+    labelled: &[(String, bool)],
 ) -> Result<Option<String>, Error> {
-    let selector = format!("{REPLICATED_VOLUME_LABEL}={}", volume.name);
-    let query = ListQuery::all(STORAGE_V1ALPHA1, DRBDR, page_size).labelled(&selector);
-    let mut labelled = BTreeSet::new();
-    let mut in_maintenance = Vec::new();
-    for page in Pages::new(cluster, query) {
-        for drbd in page.during(|| format!("listing {DRBDR} {selector}"))? {
-            let name = name_of(&drbd).to_owned();
-            let maintenance = &drbd["spec"]["maintenance"];
-            if !maintenance.is_null() && maintenance != "" {
-                in_maintenance.push(name.clone());
-            }
-            labelled.insert(name);
-        }
-    }
     let unlabelled: Vec<String> = volume
         .drbd_resources()
-        .filter(|name| !labelled.contains(name))
+        .filter(|name| !labelled.iter().any(|(l, _)| l == name))
         .collect();
     if !unlabelled.is_empty() {
         return Ok(Some(format!(
@@ -197,8 +231,8 @@ fn hand_over(
     }
     let options = PatchOptions::default();
     let lift = json!({"spec": {"maintenance": null}});
-    for name in in_maintenance {
-        let target = ObjRef::cluster(STORAGE_V1ALPHA1, DRBDR, &name);
+    for (name, _) in labelled.iter().filter(|(_, in_maintenance)| *in_maintenance) {
+        let target = ObjRef::cluster(STORAGE_V1ALPHA1, DRBDR, name);
         cluster
             .patch(&target, PatchKind::Merge, &lift, &options)
             .during(|| format!("Pass 2: lifting maintenance on {target}"))?;

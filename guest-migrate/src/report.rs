@@ -102,7 +102,9 @@ pub fn rehearse(
             message,
         })
         .collect();
-    let crd_missing = findings.iter().any(|f| f.message.contains("CustomResourceDefinition"));
+    let crd_missing = findings
+        .iter()
+        .any(|f| f.message.contains("CustomResourceDefinition"));
     let state = state_text(cluster)?;
     let plan = plan_or_finding(cluster, log, settings, &mut findings)?;
     let mut kinds: BTreeMap<String, BTreeMap<&str, usize>> = BTreeMap::new();
@@ -111,12 +113,18 @@ pub fn rehearse(
     if let Some(plan) = &plan {
         plan_findings(plan, &mut findings);
         for (kind, n) in plan::counts(plan.pools.len(), plan.volumes.iter()) {
-            kinds.entry(kind.to_owned()).or_default().insert("planned", n);
+            kinds
+                .entry(kind.to_owned())
+                .or_default()
+                .insert("planned", n);
         }
         pv_labels = json!({"add": plan.pv_labels_add, "remove": plan.pv_labels_remove});
         let comparison = verify::compare(cluster, plan, settings.page_size)?;
         for (kind, n) in &comparison.present {
-            kinds.entry(kind.clone()).or_default().insert("existing", *n);
+            kinds
+                .entry(kind.clone())
+                .or_default()
+                .insert("existing", *n);
         }
         findings.extend(comparison.differing.iter().map(|line| {
             let (subject, message) = line.split_once(": ").unwrap_or((line, ""));
@@ -131,7 +139,10 @@ pub fn rehearse(
             let mut creator = Creator::new(cluster, existing, settings.create_batch, true);
             pass1::create_all(&mut creator, plan, log, clock, settings)?;
             for (kind, n) in &creator.created {
-                kinds.entry(kind.clone()).or_default().insert("toCreate", *n);
+                kinds
+                    .entry(kind.clone())
+                    .or_default()
+                    .insert("toCreate", *n);
             }
             for rejected in &creator.rejected {
                 *kinds
@@ -151,14 +162,25 @@ pub fn rehearse(
     let ok = findings.is_empty();
     let mut md = String::new();
     let _ = writeln!(md, "# Control-plane migration: rehearsal\n");
-    let _ = writeln!(md, "State: `{state}`. Nothing was written; every create was sent as a server-side dry run.\n");
+    let _ = writeln!(
+        md,
+        "State: `{state}`. Nothing was written; every create was sent as a server-side dry run.\n"
+    );
     match &plan {
         None if findings.is_empty() => {
-            let _ = writeln!(md, "No LINSTOR database in this cluster: nothing to migrate.\n");
+            let _ = writeln!(
+                md,
+                "No LINSTOR database in this cluster: nothing to migrate.\n"
+            );
         }
         None => {}
         Some(plan) => {
-            let _ = writeln!(md, "{} volumes, {} pools.\n", plan.volumes.len(), plan.pools.len());
+            let _ = writeln!(
+                md,
+                "{} volumes, {} pools.\n",
+                plan.volumes.len(),
+                plan.pools.len()
+            );
             let _ = writeln!(md, "| kind | planned | existing | to create | rejected |");
             let _ = writeln!(md, "|---|---|---|---|---|");
             for kind in CREATED_KINDS {
@@ -248,7 +270,10 @@ pub fn status(
             .map(|(volume, why)| json!({"volume": volume, "reason": why}))
             .collect();
     } else if findings.is_empty() {
-        let _ = writeln!(md, "No LINSTOR database in this cluster: nothing to migrate.");
+        let _ = writeln!(
+            md,
+            "No LINSTOR database in this cluster: nothing to migrate."
+        );
     }
     write_findings(&mut md, &findings);
     json["problems"] = findings.iter().map(Finding::json).collect();

@@ -47,7 +47,9 @@ impl Settings {
             let value: serde_json::Value = serde_json::from_str(text)
                 .map_err(|e| format!("job settings are not JSON: {e}"))?;
             if !value.is_object() {
-                return Err(format!("job settings must be a JSON object, got {value}; {known}"));
+                return Err(format!(
+                    "job settings must be a JSON object, got {value}; {known}"
+                ));
             }
             serde_json::from_value(value).map_err(|e| format!("job settings: {e}; {known}"))?
         };
@@ -59,9 +61,24 @@ impl Settings {
         let ranges: [(&str, u64, u64, u64); 5] = [
             ("pageSize", self.page_size.into(), 1, 5000),
             ("createBatch", self.create_batch.into(), 1, 1000),
-            ("adoptionTimeoutSeconds", self.adoption_timeout_seconds, 1, 604_800),
-            ("adoptionPollSeconds", self.adoption_poll_seconds.into(), 1, 300),
-            ("progressIntervalSeconds", self.progress_interval_seconds, 1, 3600),
+            (
+                "adoptionTimeoutSeconds",
+                self.adoption_timeout_seconds,
+                1,
+                604_800,
+            ),
+            (
+                "adoptionPollSeconds",
+                self.adoption_poll_seconds.into(),
+                1,
+                300,
+            ),
+            (
+                "progressIntervalSeconds",
+                self.progress_interval_seconds,
+                1,
+                3600,
+            ),
         ];
         for (name, value, min, max) in ranges {
             if !(min..=max).contains(&value) {
@@ -90,7 +107,10 @@ mod tests {
     #[test]
     fn typos_wrong_types_and_ranges_are_named() {
         let typo = Settings::parse(r#"{"pagesize": 2}"#).expect_err("unknown key");
-        assert!(typo.contains("pagesize") && typo.contains("pageSize"), "{typo}");
+        assert!(
+            typo.contains("pagesize") && typo.contains("pageSize"),
+            "{typo}"
+        );
         let wrong = Settings::parse(r#"{"pageSize": "big"}"#).expect_err("a string");
         assert!(wrong.contains("job settings"), "{wrong}");
         let zero = Settings::parse(r#"{"createBatch": 0}"#).expect_err("zero");

@@ -23,7 +23,11 @@ pub struct Comparison {
     pub present: BTreeMap<String, usize>,
 }
 
-pub fn compare(cluster: &mut dyn Cluster, plan: &Plan, page_size: u32) -> Result<Comparison, Error> {
+pub fn compare(
+    cluster: &mut dyn Cluster,
+    plan: &Plan,
+    page_size: u32,
+) -> Result<Comparison, Error> {
     let index = plan.index();
     let mut seen: HashSet<(&'static str, String)> = HashSet::with_capacity(index.len());
     let mut comparison = Comparison::default();
@@ -38,7 +42,9 @@ pub fn compare(cluster: &mut dyn Cluster, plan: &Plan, page_size: u32) -> Result
                 *comparison.present.entry(kind.to_owned()).or_default() += 1;
                 if let Some(planned) = plan.object(*at, kind, name) {
                     for difference in differences(&compared_spec(&planned), &actual["spec"]) {
-                        comparison.differing.push(format!("{kind} {name}: {difference}"));
+                        comparison
+                            .differing
+                            .push(format!("{kind} {name}: {difference}"));
                     }
                 }
                 seen.insert(key);

@@ -110,7 +110,10 @@ fn specs<T: DeserializeOwned>(
 }
 
 fn decode<T: DeserializeOwned>(mut object: Value, kind: &str) -> Result<T, Error> {
-    let spec = object.get_mut("spec").map(Value::take).unwrap_or(Value::Null);
+    let spec = object
+        .get_mut("spec")
+        .map(Value::take)
+        .unwrap_or(Value::Null);
     serde_json::from_value(spec).map_err(|e| {
         Error::Data(format!(
             "LINSTOR {kind} {}: unexpected spec ({e}); the LINSTOR database is not in a shape this migrator knows",

@@ -151,7 +151,9 @@ pub fn plan(linstor: &Linstor, inventory: &Inventory) -> Plan {
     }
     let (pv_labels_add, pv_labels_remove) = pv_labels(linstor, inventory);
     warnings.extend(pv_labels_add.iter().map(|pv| {
-        format!("PersistentVolume {pv}: no LINSTOR resource, so nothing to migrate for it (labelled)")
+        format!(
+            "PersistentVolume {pv}: no LINSTOR resource, so nothing to migrate for it (labelled)"
+        )
     }));
     Plan {
         pools: pools.objects,

@@ -142,8 +142,14 @@ mod tests {
         let digest = Sha1::digest(full.as_bytes());
         let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
         assert!(name.ends_with(&format!("-{hash}")), "{name}");
-        assert!(name.starts_with(&format!("csi-{}-", "v".repeat(119))), "{name}");
+        assert!(
+            name.starts_with(&format!("csi-{}-", "v".repeat(119))),
+            "{name}"
+        );
         // The node part is cut at 120 bytes: 119 n's and a '-', which is dropped.
-        assert!(name.contains(&format!("-{}-{hash}", "n".repeat(119))), "{name}");
+        assert!(
+            name.contains(&format!("-{}-{hash}", "n".repeat(119))),
+            "{name}"
+        );
     }
 }

@@ -77,7 +77,9 @@ fn small_cluster_maps_flags_ids_pools_and_attachments() {
     );
     // WORKER-2 (node ID 1) is diskful in the thick pool on vg0.
     let drbd = find(&objects, "DRBDResource", &format!("{thick}-1"));
-    let llv_name = drbd["spec"]["lvmLogicalVolumeName"].as_str().expect("LLV name");
+    let llv_name = drbd["spec"]["lvmLogicalVolumeName"]
+        .as_str()
+        .expect("LLV name");
     let llv = find(&objects, "LVMLogicalVolume", llv_name);
     assert_eq!(
         llv["spec"],
@@ -106,7 +108,9 @@ fn small_cluster_maps_flags_ids_pools_and_attachments() {
     let thin_llv = find(
         &objects,
         "LVMLogicalVolume",
-        thin_drbd["spec"]["lvmLogicalVolumeName"].as_str().expect("LLV name"),
+        thin_drbd["spec"]["lvmLogicalVolumeName"]
+            .as_str()
+            .expect("LLV name"),
     );
     assert_eq!(thin_llv["spec"]["thin"], json!({"poolName": "thinpool"}));
     assert_eq!(
@@ -154,8 +158,12 @@ fn pass2_lifts_maintenance_on_every_drbd_resource_and_unmarks_every_volume() {
     for rv in objects.iter().filter(|o| o["kind"] == "ReplicatedVolume") {
         let annotations = &rv["metadata"]["annotations"];
         assert!(
-            annotations.get("sds-replicated-volume.deckhouse.io/adopt-rvr").is_none()
-                && annotations.get("sds-replicated-volume.deckhouse.io/adopt-shared-secret").is_none(),
+            annotations
+                .get("sds-replicated-volume.deckhouse.io/adopt-rvr")
+                .is_none()
+                && annotations
+                    .get("sds-replicated-volume.deckhouse.io/adopt-shared-secret")
+                    .is_none(),
             "{} still marked for adoption",
             rv["metadata"]["name"]
         );

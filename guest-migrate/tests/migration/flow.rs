@@ -47,7 +47,11 @@ fn a_missing_configmap_is_created_with_not_started_and_the_migration_starts() {
     let mut log = Lines::default();
     complete(&mut cluster, &mut log);
     assert_eq!(state(&cluster.store).as_deref(), Some("all_completed"));
-    assert!(log.contains("from=not_started to=stage1_started"), "{:#?}", log.0);
+    assert!(
+        log.contains("from=not_started to=stage1_started"),
+        "{:#?}",
+        log.0
+    );
 }
 
 #[test]
@@ -56,7 +60,11 @@ fn an_empty_state_counts_as_not_started() {
     set_state(&mut cluster, "");
     let mut log = Lines::default();
     complete(&mut cluster, &mut log);
-    assert!(log.contains("from=not_started to=stage1_started"), "{:#?}", log.0);
+    assert!(
+        log.contains("from=not_started to=stage1_started"),
+        "{:#?}",
+        log.0
+    );
 }
 
 /// Each pre-flight failure is named, fails the Job and leaves the store as it was.
@@ -69,12 +77,16 @@ fn preflight_refuses_without_the_switch_or_the_crds_and_writes_nothing() {
         name: "replicatedvolumes.storage.deckhouse.io".into(),
     };
     let config = kube_memstore::Key::of(&module_config(true)).expect("key");
-    let cases: [(&str, Box<dyn Fn(&mut StoreCluster)>); 3] = [
+    type Breaks<'a> = Box<dyn Fn(&mut StoreCluster) + 'a>;
+    let cases: [(&str, Breaks); 3] = [
         (
             "newControlPlane false, not true",
             Box::new(|c| {
                 c.store
-                    .merge_patch(&config, &json!({"spec": {"settings": {"newControlPlane": false}}}))
+                    .merge_patch(
+                        &config,
+                        &json!({"spec": {"settings": {"newControlPlane": false}}}),
+                    )
                     .map(drop)
                     .expect("switch off");
             }),
@@ -99,7 +111,11 @@ fn preflight_refuses_without_the_switch_or_the_crds_and_writes_nothing() {
             error.contains(expected) && error.contains("nothing was changed"),
             "{expected}: {error}"
         );
-        assert_eq!(cluster.store.revision(), revision, "{expected}: something was written");
+        assert_eq!(
+            cluster.store.revision(),
+            revision,
+            "{expected}: something was written"
+        );
         assert_eq!(store_state(&cluster.store), before);
     }
 }
@@ -197,7 +213,9 @@ fn an_unavailable_api_makes_the_step_wait_not_fail() {
 }
 
 fn one_step_on(cluster: &mut dyn guest_migrate::Cluster) -> Result<Step, String> {
-    job(Settings::default()).0.step(cluster, &mut Lines::default())
+    job(Settings::default())
+        .0
+        .step(cluster, &mut Lines::default())
 }
 
 #[test]
@@ -210,7 +228,10 @@ fn a_concurrent_configmap_change_is_not_overwritten() {
             let key = kube_memstore::Key::of(&configmap("x")).expect("key");
             store
                 .store
-                .merge_patch(&key, &json!({"metadata": {"annotations": {"touched": "by-someone"}}}))
+                .merge_patch(
+                    &key,
+                    &json!({"metadata": {"annotations": {"touched": "by-someone"}}}),
+                )
                 .expect("raced");
         }
     });
@@ -263,8 +284,14 @@ fn creates_are_batched_if_absent_and_ordered_pools_replicas_backing_volume_attac
         .filter(|c| c.verb == "create" && ORDER.contains(&c.kind.as_str()))
         .collect();
     assert_eq!(creates.len(), 2 + 12 + 8 + 12 + 4 + 3);
-    assert!(creates.iter().all(|c| c.detail == "IfNotExists"), "{creates:#?}");
-    assert!(creates.iter().all(|c| (1..=5).contains(&c.batch)), "batch sizes");
+    assert!(
+        creates.iter().all(|c| c.detail == "IfNotExists"),
+        "{creates:#?}"
+    );
+    assert!(
+        creates.iter().all(|c| (1..=5).contains(&c.batch)),
+        "batch sizes"
+    );
     assert!(creates.iter().any(|c| c.batch == 5), "batches are filled");
     let rank = |c: &Call| {
         let at = ORDER.iter().position(|k| *k == c.kind).expect("known kind");
@@ -273,7 +300,10 @@ fn creates_are_batched_if_absent_and_ordered_pools_replicas_backing_volume_attac
     };
     let volume_of = |c: &Call| {
         let name = c.name.clone().unwrap_or_default();
-        name.trim_start_matches("csi-").get(..40).unwrap_or(&name).to_owned()
+        name.trim_start_matches("csi-")
+            .get(..40)
+            .unwrap_or(&name)
+            .to_owned()
     };
     // Pools first; then per volume RVR < LLV/DRBDResource < RV < RVA.
     assert!(creates[..2].iter().all(|c| rank(c) == 0));
@@ -291,7 +321,10 @@ fn creates_are_batched_if_absent_and_ordered_pools_replicas_backing_volume_attac
         .expect("checked");
     let first_read = calls
         .iter()
-        .position(|c| c.api_version.starts_with("internal.linstor.linbit.com") || c.verb == "create" && c.kind != "Event")
+        .position(|c| {
+            c.api_version.starts_with("internal.linstor.linbit.com")
+                || c.verb == "create" && c.kind != "Event"
+        })
         .expect("read");
     assert!(linstor_check < first_read);
     // Every state write carries the resourceVersion it was read at.
@@ -301,7 +334,9 @@ fn creates_are_batched_if_absent_and_ordered_pools_replicas_backing_volume_attac
         .collect();
     assert_eq!(state_writes.len(), 4);
     assert!(
-        state_writes.iter().all(|c| c.detail.contains("\"resourceVersion\"")),
+        state_writes
+            .iter()
+            .all(|c| c.detail.contains("\"resourceVersion\"")),
         "{state_writes:#?}"
     );
     // Every list is paginated.
@@ -323,7 +358,16 @@ fn each_state_change_is_an_event_on_the_configmap() {
         .iter()
         .map(|e| e["message"].as_str().unwrap_or(""))
         .collect();
-    messages.sort_by_key(|m| ["not_started to", "stage1_started to", "stage1_completed to", "stage2_started to"].iter().position(|p| m.contains(p)));
+    messages.sort_by_key(|m| {
+        [
+            "not_started to",
+            "stage1_started to",
+            "stage1_completed to",
+            "stage2_started to",
+        ]
+        .iter()
+        .position(|p| m.contains(p))
+    });
     assert_eq!(
         messages,
         [
@@ -340,7 +384,11 @@ fn each_state_change_is_an_event_on_the_configmap() {
         assert_eq!(event["involvedObject"]["uid"], uid);
         assert_eq!(event["reason"], "MigrationStateChanged");
         assert_eq!(event["type"], "Normal");
-        assert!(event["firstTimestamp"].as_str().is_some_and(|t| t.starts_with("2026-")));
+        assert!(
+            event["firstTimestamp"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("2026-"))
+        );
     }
 }
 
@@ -352,14 +400,19 @@ fn a_failed_job_leaves_a_warning_event() {
         .collect();
     let mut cluster = seeded(objects);
     let ending = crate::support::deckhouse::drive(&mut cluster, &mut Lines::default(), None);
-    assert!(matches!(ending, crate::support::deckhouse::Ending::Failed(_)), "{ending:?}");
+    assert!(
+        matches!(ending, crate::support::deckhouse::Ending::Failed(_)),
+        "{ending:?}"
+    );
     let warning = events(&cluster)
         .into_iter()
         .find(|e| e["type"] == "Warning")
         .expect("a Warning event");
     assert_eq!(warning["reason"], "MigrationFailed");
     assert!(
-        warning["message"].as_str().is_some_and(|m| m.contains("worker-2")),
+        warning["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("worker-2")),
         "{warning}"
     );
 }
@@ -391,7 +444,11 @@ fn an_object_created_meanwhile_is_taken_as_is() {
         if !done && call.verb == "create" && call.kind == "ReplicatedVolumeReplica" {
             done = true;
             let name = call.name.clone().unwrap_or_default();
-            let volume = name.rsplit_once('-').map(|(v, _)| v).unwrap_or("").to_owned();
+            let volume = name
+                .rsplit_once('-')
+                .map(|(v, _)| v)
+                .unwrap_or("")
+                .to_owned();
             store
                 .store
                 .create(json!({"apiVersion": "storage.deckhouse.io/v1alpha1", "kind": "ReplicatedVolumeReplica",

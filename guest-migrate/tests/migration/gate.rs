@@ -63,10 +63,15 @@ fn a_volume_that_never_reaches_the_gate_keeps_maintenance_and_fails_the_job_by_n
     let (cluster, error, log) = failed_with(behaviour);
     assert!(
         error.contains("no volume passed the adoption gate for 20s")
-            && error.contains(&format!("ReplicatedVolume {THICK}: adopt/v1 steps are [Completed, Active, Pending]")),
+            && error.contains(&format!(
+                "ReplicatedVolume {THICK}: adopt/v1 steps are [Completed, Active, Pending]"
+            )),
         "{error}"
     );
-    assert!(error.contains("1 problem(s)"), "only the stuck volume is named: {error}");
+    assert!(
+        error.contains("1 problem(s)"),
+        "only the stuck volume is named: {error}"
+    );
     assert_eq!(state(&cluster.store).as_deref(), Some("stage2_started"));
     assert_eq!(in_maintenance(&cluster, THICK), [true; 3]);
     assert!(marked(&cluster, THICK));
@@ -84,8 +89,9 @@ fn a_volume_whose_drbd_resources_are_not_labelled_yet_keeps_maintenance() {
     };
     let (cluster, error, _) = failed_with(behaviour);
     assert!(
-        error.contains(&format!("ReplicatedVolume {THIN}: adoption gate open, but DRBDResource"))
-            && error.contains("not yet labelled"),
+        error.contains(&format!(
+            "ReplicatedVolume {THIN}: adoption gate open, but DRBDResource"
+        )) && error.contains("not yet labelled"),
         "{error}"
     );
     assert_eq!(in_maintenance(&cluster, THIN), [true; 3]);
@@ -111,7 +117,10 @@ fn waiting_is_not_failing_before_the_timeout() {
         Some(Ok(guest_migrate::Step::Wait(2000, why))) => why,
         other => panic!("expected a 2 s wait, got {other:?}"),
     };
-    assert!(why.contains(&format!("adopt 1 of 4 volumes: {THICK}")), "{why}");
+    assert!(
+        why.contains(&format!("adopt 1 of 4 volumes: {THICK}")),
+        "{why}"
+    );
 }
 
 #[test]
@@ -120,7 +129,10 @@ fn a_volume_past_the_gate_gets_maintenance_lifted_then_its_annotations_removed()
     let mut log = Lines::default();
     complete(&mut cluster, &mut log);
     for volume in [THICK, THIN] {
-        assert!(in_maintenance(&cluster, volume).iter().all(|m| !m), "{volume}");
+        assert!(
+            in_maintenance(&cluster, volume).iter().all(|m| !m),
+            "{volume}"
+        );
         assert!(!marked(&cluster, volume), "{volume}");
     }
     // The controller then finishes each formation: maintenance was really gone.
@@ -166,7 +178,10 @@ fn a_formation_finished_before_the_annotations_were_removed_is_cleaned_up() {
         .expect("marked again");
     play(&mut cluster.store);
     let status: Value = cluster.store.get(&rv).expect("RV")["status"].clone();
-    assert_eq!(status["datameshRevision"], 2, "the formation finished: {status}");
+    assert_eq!(
+        status["datameshRevision"], 2,
+        "the formation finished: {status}"
+    );
     complete(&mut cluster, &mut Lines::default());
     assert!(!marked(&cluster, THICK));
     assert_eq!(state(&cluster.store).as_deref(), Some("all_completed"));

@@ -28,7 +28,10 @@ fn allows(grant: &Value, call: &Call) -> bool {
     grant["verbs"]
         .as_array()
         .is_some_and(|v| v.iter().any(|x| x == call.verb))
-        && api_version_matches(grant["apiVersion"].as_str().unwrap_or(""), &call.api_version)
+        && api_version_matches(
+            grant["apiVersion"].as_str().unwrap_or(""),
+            &call.api_version,
+        )
         && grant["kind"] == call.kind.as_str()
         && grant["namespace"].as_str() == call.namespace.as_deref()
         && names.is_none_or(|names| {

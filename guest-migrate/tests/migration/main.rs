@@ -7,13 +7,14 @@
 mod support;
 
 mod big;
-mod parity;
 mod crash;
 mod fixtures;
 mod flow;
 mod gate;
 mod grants;
+mod memory;
 mod paging;
+mod parity;
 mod recovery;
 mod rehearsal;
 mod status;

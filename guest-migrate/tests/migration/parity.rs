@@ -78,7 +78,11 @@ fn volumes_carry_adopt_rvr_and_linstors_shared_secret() {
         let name = rv["metadata"]["name"].as_str().unwrap_or("");
         let annotations = &rv["metadata"]["annotations"];
         assert_eq!(annotations[ADOPT_RVR], "", "{name}");
-        assert_eq!(annotations[ADOPT_SECRET], linstor_secret(&data, name), "{name}");
+        assert_eq!(
+            annotations[ADOPT_SECRET],
+            linstor_secret(&data, name),
+            "{name}"
+        );
     }
     schemas().assert_all_valid(&without_status(&objects));
 }
@@ -100,7 +104,9 @@ fn a_volume_without_its_drbd_definition_fails_naming_it_and_writes_nothing() {
         panic!("expected a failure, got {ending:?}");
     };
     assert!(
-        error.contains(&format!("LINSTOR resource {THICK}: no LayerDrbdResourceDefinitions row")),
+        error.contains(&format!(
+            "LINSTOR resource {THICK}: no LayerDrbdResourceDefinitions row"
+        )),
         "{error}"
     );
     assert!(created(&cluster.store).is_empty());
@@ -123,7 +129,10 @@ fn an_empty_secret_is_left_out() {
     let objects = created(&after_pass1(objects).store);
     let rv = find(&objects, "ReplicatedVolume", THICK);
     assert_eq!(rv["metadata"]["annotations"][ADOPT_RVR], "");
-    assert!(rv["metadata"]["annotations"].get(ADOPT_SECRET).is_none(), "{rv}");
+    assert!(
+        rv["metadata"]["annotations"].get(ADOPT_SECRET).is_none(),
+        "{rv}"
+    );
 }
 
 /// Items 6 and 7: finalizers on RV and RVA; the RV label says whether a PV exists.
@@ -132,7 +141,11 @@ fn finalizers_and_volume_labels_follow_the_real_migrator() {
     let objects = created(&after_pass1(cluster(8)).store);
     for kind in ["ReplicatedVolume", "ReplicatedVolumeAttachment"] {
         for object in of_kind(&objects, kind) {
-            assert_eq!(object["metadata"]["finalizers"], json!([CSI_FINALIZER]), "{object}");
+            assert_eq!(
+                object["metadata"]["finalizers"],
+                json!([CSI_FINALIZER]),
+                "{object}"
+            );
         }
     }
     for object in of_kind(&objects, "DRBDResource").chain(of_kind(&objects, "LVMLogicalVolume")) {
@@ -174,7 +187,10 @@ fn persistent_volumes_get_and_lose_the_orphan_label() {
         .expect("fixture PV");
     let cluster = after_pass1(objects);
     let orphan = cluster.store.get(&pv_key("pvc-orphan")).expect("PV");
-    assert_eq!(orphan["metadata"]["labels"], json!({"keep": "me", ORPHAN_LABEL: "true"}));
+    assert_eq!(
+        orphan["metadata"]["labels"],
+        json!({"keep": "me", ORPHAN_LABEL: "true"})
+    );
     let thick = cluster.store.get(&pv_key(THICK)).expect("PV");
     assert_eq!(thick["metadata"]["labels"], json!({"keep": "me"}));
     assert_eq!(thick["spec"], before_thick["spec"]);
@@ -188,20 +204,36 @@ fn backing_objects_are_owned_by_their_replica_and_llvs_named_by_hash() {
     let all: Vec<Value> = cluster.store.objects().cloned().collect();
     let mut owned = 0;
     for object in of_kind(&all, "DRBDResource").chain(of_kind(&all, "LVMLogicalVolume")) {
-        let refs = object["metadata"]["ownerReferences"].as_array().expect("owned");
+        let refs = object["metadata"]["ownerReferences"]
+            .as_array()
+            .expect("owned");
         assert_eq!(refs.len(), 1, "{object}");
         let owner = &refs[0];
-        let rvr = find(&all, "ReplicatedVolumeReplica", owner["name"].as_str().unwrap_or(""));
+        let rvr = find(
+            &all,
+            "ReplicatedVolumeReplica",
+            owner["name"].as_str().unwrap_or(""),
+        );
         assert_eq!(owner["uid"], rvr["metadata"]["uid"], "{object}");
         assert_eq!(owner["kind"], "ReplicatedVolumeReplica");
         assert_eq!(owner["apiVersion"], "storage.deckhouse.io/v1alpha1");
-        assert_eq!((owner["controller"].clone(), owner["blockOwnerDeletion"].clone()), (json!(true), json!(true)));
+        assert_eq!(
+            (
+                owner["controller"].clone(),
+                owner["blockOwnerDeletion"].clone()
+            ),
+            (json!(true), json!(true))
+        );
         owned += 1;
     }
     assert_eq!(owned, 12 + 8);
     // Go's fnv.New128a over "vg-worker-0-dbc4e3\0" (thick: no thin pool), worked out
     // outside this code base.
-    let drbd = find(&all, "DRBDResource", "pvc-5d158a2f-f2ee-4e45-19f9-919c895fd7b3-0");
+    let drbd = find(
+        &all,
+        "DRBDResource",
+        "pvc-5d158a2f-f2ee-4e45-19f9-919c895fd7b3-0",
+    );
     assert_eq!(
         drbd["spec"]["lvmLogicalVolumeName"],
         "pvc-5d158a2f-f2ee-4e45-19f9-919c895fd7b3-0-81ad27cf2dc3451de9c472d9261966d0"
@@ -232,7 +264,9 @@ fn existing_backing_objects_get_the_missing_owner_ref() {
             name: drbd_name.into(),
         })
         .expect("DRBDResource");
-    let refs = drbd["metadata"]["ownerReferences"].as_array().expect("refs");
+    let refs = drbd["metadata"]["ownerReferences"]
+        .as_array()
+        .expect("refs");
     assert_eq!(refs.len(), 2, "{refs:?}");
     assert_eq!(refs[0], other);
     assert_eq!(refs[1]["name"], drbd_name);
@@ -245,10 +279,12 @@ fn existing_backing_objects_get_the_missing_owner_ref() {
 fn long_attachment_names_are_truncated_with_a_sha1_suffix() {
     let node = "n".repeat(240);
     let mut objects = fixture("small-cluster.yaml");
-    objects.push(json!({"apiVersion": "storage.k8s.io/v1", "kind": "VolumeAttachment",
+    objects.push(
+        json!({"apiVersion": "storage.k8s.io/v1", "kind": "VolumeAttachment",
         "metadata": {"name": "csi-long"},
         "spec": {"attacher": "replicated.csi.storage.deckhouse.io", "nodeName": node.to_uppercase(),
-                 "source": {"persistentVolumeName": THICK}}}));
+                 "source": {"persistentVolumeName": THICK}}}),
+    );
     let objects = created(&after_pass1(objects).store);
     let full = format!("csi-{THICK}-{node}");
     let hash: String = Sha1::digest(full.as_bytes())
@@ -273,7 +309,10 @@ fn resilience_and_attachments_follow_the_real_table() {
         let rv = find(&objects, "ReplicatedVolume", &generator::volume_name(i));
         let manual = &rv["spec"]["manualConfiguration"];
         assert_eq!(
-            (manual["failuresToTolerate"].as_u64(), manual["guaranteedMinimumDataRedundancy"].as_u64()),
+            (
+                manual["failuresToTolerate"].as_u64(),
+                manual["guaranteedMinimumDataRedundancy"].as_u64()
+            ),
             (Some(ftt), Some(gmdr)),
             "volume {i}"
         );
@@ -287,9 +326,11 @@ fn resilience_and_attachments_follow_the_real_table() {
 fn only_pools_migrated_volumes_use_are_created() {
     let mut objects = fixture("small-cluster.yaml");
     for node in ["WORKER-0", "WORKER-1"] {
-        objects.push(json!({"apiVersion": "internal.linstor.linbit.com/v1-19-1", "kind": "NodeStorPool",
+        objects.push(
+            json!({"apiVersion": "internal.linstor.linbit.com/v1-19-1", "kind": "NodeStorPool",
             "metadata": {"name": format!("unused-{node}")},
-            "spec": {"node_name": node, "pool_name": "UNUSED.Pool", "driver_name": "LVM"}}));
+            "spec": {"node_name": node, "pool_name": "UNUSED.Pool", "driver_name": "LVM"}}),
+        );
     }
     let mut cluster = seeded(objects);
     complete(&mut cluster, &mut Lines::default());
@@ -341,7 +382,9 @@ fn a_resource_group_without_a_pool_is_an_error() {
         panic!("expected a failure");
     };
     assert!(
-        error.contains(&format!("volume {THICK}: its LINSTOR resource group names no pool")),
+        error.contains(&format!(
+            "volume {THICK}: its LINSTOR resource group names no pool"
+        )),
         "{error}"
     );
 }

@@ -57,7 +57,10 @@ fn settled(cluster: &mut StoreCluster) -> Vec<Value> {
 
 /// The LVMLogicalVolume a DRBDResource names.
 fn llv_of(cluster: &StoreCluster, drbd: &str) -> String {
-    let drbd = cluster.store.get(&key("DRBDResource", drbd)).expect("DRBDResource");
+    let drbd = cluster
+        .store
+        .get(&key("DRBDResource", drbd))
+        .expect("DRBDResource");
     drbd["spec"]["lvmLogicalVolumeName"]
         .as_str()
         .expect("diskful")

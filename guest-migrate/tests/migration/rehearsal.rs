@@ -62,10 +62,20 @@ impl Cluster for DryRun<'_> {
     fn create(&mut self, o: &Value, mode: CreateMode) -> Result<Value, KubeError> {
         self.judge(o, mode)
     }
-    fn create_many(&mut self, objects: &[Value], mode: CreateMode) -> Vec<Result<Value, KubeError>> {
+    fn create_many(
+        &mut self,
+        objects: &[Value],
+        mode: CreateMode,
+    ) -> Vec<Result<Value, KubeError>> {
         objects.iter().map(|o| self.judge(o, mode)).collect()
     }
-    fn patch(&mut self, o: &ObjRef, _: PatchKind, p: &Value, _: &PatchOptions) -> Result<Value, KubeError> {
+    fn patch(
+        &mut self,
+        o: &ObjRef,
+        _: PatchKind,
+        p: &Value,
+        _: &PatchOptions,
+    ) -> Result<Value, KubeError> {
         panic!("a rehearsal patched {o}: {p}");
     }
     fn delete(&mut self, o: &ObjRef, _: DeleteMode) -> Result<(), KubeError> {
@@ -122,7 +132,9 @@ fn a_rehearsal_changes_nothing_and_counts_every_object() {
         assert_eq!(kinds[kind]["planned"], n, "{kind}");
         assert_eq!(kinds[kind]["toCreate"], n, "{kind}");
         assert!(
-            report.markdown.contains(&format!("| {kind} | {n} | 0 | {n} | 0 |")),
+            report
+                .markdown
+                .contains(&format!("| {kind} | {n} | 0 | {n} | 0 |")),
             "{kind} row in:\n{}",
             report.markdown
         );
@@ -172,7 +184,11 @@ fn every_problem_is_reported_by_name() {
             .any(|(k, s, m)| k == kind && s == subject && m.contains(message))
     };
     assert!(
-        has("unmappable-volume", "LINSTOR database", &format!("LINSTOR resource {THICK} on node worker-1: resource_flags 389")),
+        has(
+            "unmappable-volume",
+            "LINSTOR database",
+            &format!("LINSTOR resource {THICK} on node worker-1: resource_flags 389")
+        ),
         "{found:#?}"
     );
     let mut cluster = seeded(
@@ -189,15 +205,33 @@ fn every_problem_is_reported_by_name() {
             .any(|(k, s, m)| k == kind && s == subject && m.contains(message))
     };
     assert!(
-        has("missing-volume-group", "node worker-2", "LINSTOR pool pool-thick on node worker-2"),
+        has(
+            "missing-volume-group",
+            "node worker-2",
+            "LINSTOR pool pool-thick on node worker-2"
+        ),
         "{found:#?}"
     );
     assert!(
-        has("unmappable-volume", &format!("volume {THICK}"), "its LINSTOR pool pool-thick cannot be migrated"),
+        has(
+            "unmappable-volume",
+            &format!("volume {THICK}"),
+            "its LINSTOR pool pool-thick cannot be migrated"
+        ),
         "{found:#?}"
     );
-    assert!(report.markdown.contains("## Problems ("), "{}", report.markdown);
-    assert!(report.markdown.contains("**missing-volume-group** node worker-2"), "{}", report.markdown);
+    assert!(
+        report.markdown.contains("## Problems ("),
+        "{}",
+        report.markdown
+    );
+    assert!(
+        report
+            .markdown
+            .contains("**missing-volume-group** node worker-2"),
+        "{}",
+        report.markdown
+    );
 }
 
 #[test]

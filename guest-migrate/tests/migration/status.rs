@@ -29,7 +29,11 @@ fn before_the_migration_nothing_is_done() {
     assert_eq!(report.json["state"], "not_started");
     assert_eq!(report.json["kinds"]["DRBDResource"]["done"], 0);
     assert_eq!(report.json["kinds"]["DRBDResource"]["planned"], 12);
-    assert!(report.markdown.contains("| DRBDResource | 0 | 12 |"), "{}", report.markdown);
+    assert!(
+        report.markdown.contains("| DRBDResource | 0 | 12 |"),
+        "{}",
+        report.markdown
+    );
 }
 
 #[test]
@@ -50,18 +54,31 @@ fn a_stuck_migration_shows_its_counts_and_the_volume_waiting() {
     assert!(matches!(ending, Ending::Failed(_)), "{ending:?}");
     let report = status(&mut cluster);
     assert_eq!(report.json["state"], "stage2_started");
-    for kind in ["ReplicatedVolumeReplica", "DRBDResource", "ReplicatedVolume"] {
-        assert_eq!(report.json["kinds"][kind]["done"], report.json["kinds"][kind]["planned"], "{kind}");
+    for kind in [
+        "ReplicatedVolumeReplica",
+        "DRBDResource",
+        "ReplicatedVolume",
+    ] {
+        assert_eq!(
+            report.json["kinds"][kind]["done"], report.json["kinds"][kind]["planned"],
+            "{kind}"
+        );
     }
     assert_eq!(report.json["adopted"], 3);
     let waiting = report.json["waitingForAdoption"].as_array().expect("list");
     assert_eq!(waiting.len(), 1);
     assert_eq!(waiting[0]["volume"], THICK);
     assert!(
-        waiting[0]["reason"].as_str().is_some_and(|r| r.contains("[Completed, Active, Pending]")),
+        waiting[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("[Completed, Active, Pending]")),
         "{waiting:?}"
     );
-    assert!(report.markdown.contains(&format!("- `{THICK}`:")), "{}", report.markdown);
+    assert!(
+        report.markdown.contains(&format!("- `{THICK}`:")),
+        "{}",
+        report.markdown
+    );
 }
 
 #[test]
@@ -69,5 +86,9 @@ fn without_linstor_there_is_nothing_to_migrate() {
     let mut cluster = without_linstor();
     let report = status(&mut cluster);
     assert!(report.ok);
-    assert!(report.markdown.contains("No LINSTOR database"), "{}", report.markdown);
+    assert!(
+        report.markdown.contains("No LINSTOR database"),
+        "{}",
+        report.markdown
+    );
 }

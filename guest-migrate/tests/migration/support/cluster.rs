@@ -101,7 +101,11 @@ impl Cluster for StoreCluster {
         }
     }
 
-    fn create_many(&mut self, objects: &[Value], mode: CreateMode) -> Vec<Result<Value, KubeError>> {
+    fn create_many(
+        &mut self,
+        objects: &[Value],
+        mode: CreateMode,
+    ) -> Vec<Result<Value, KubeError>> {
         objects.iter().map(|o| self.create(o, mode)).collect()
     }
 
@@ -246,9 +250,15 @@ impl Cluster for Killing<'_> {
     }
     /// Each object is one call: the Job can die with part of a batch applied (and,
     /// with `AfterApply`, one more applied whose answer is lost).
-    fn create_many(&mut self, objects: &[Value], mode: CreateMode) -> Vec<Result<Value, KubeError>> {
-        let results: Vec<Result<Value, KubeError>> =
-            objects.iter().map(|o| self.call(|c| c.create(o, mode))).collect();
+    fn create_many(
+        &mut self,
+        objects: &[Value],
+        mode: CreateMode,
+    ) -> Vec<Result<Value, KubeError>> {
+        let results: Vec<Result<Value, KubeError>> = objects
+            .iter()
+            .map(|o| self.call(|c| c.create(o, mode)))
+            .collect();
         if self.budget.killed {
             // A killed process never sees any answer of the batch.
             return objects.iter().map(|_| Err(killed())).collect();

@@ -3,8 +3,9 @@
 //! generated big cluster, snapshots and CRD checks are shared with the host's job test
 //! and xtask, in `migration-data`.
 
-pub mod cluster;
 pub mod clock;
+pub mod cluster;
 pub mod data;
 pub mod deckhouse;
+pub mod meter;
 pub mod recording;

@@ -54,7 +54,10 @@ impl<'a> Recording<'a> {
     }
 
     /// Runs `hook` before each call is served.
-    pub fn with_hook(inner: &'a mut StoreCluster, hook: impl FnMut(&Call, &mut StoreCluster) + 'a) -> Self {
+    pub fn with_hook(
+        inner: &'a mut StoreCluster,
+        hook: impl FnMut(&Call, &mut StoreCluster) + 'a,
+    ) -> Self {
         Self {
             inner,
             calls: Vec::new(),
@@ -120,7 +123,11 @@ impl Cluster for Recording<'_> {
         self.note(of_object(o, mode, 1));
         self.inner.create(o, mode)
     }
-    fn create_many(&mut self, objects: &[Value], mode: CreateMode) -> Vec<Result<Value, KubeError>> {
+    fn create_many(
+        &mut self,
+        objects: &[Value],
+        mode: CreateMode,
+    ) -> Vec<Result<Value, KubeError>> {
         for o in objects {
             self.note(of_object(o, mode, objects.len()));
         }

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use guest_migrate::well_known::{ADOPT_RVR, DRBDR, RV, REPLICATED_VOLUME_LABEL, STORAGE_V1ALPHA1};
+use guest_migrate::well_known::{ADOPT_RVR, DRBDR, REPLICATED_VOLUME_LABEL, RV, STORAGE_V1ALPHA1};
 use kube_memstore::{Key, Store};
 use serde_json::{Value, json};
 
@@ -55,11 +55,19 @@ pub fn adopt(store: &mut Store, behaviour: &Behaviour) {
     // Volume -> its DRBDResources (name, in maintenance).
     let mut by_volume: HashMap<String, Vec<(String, bool)>> = HashMap::new();
     for drbd in store.objects().filter(|o| o["kind"] == DRBDR) {
-        let text = |p: &str| drbd.pointer(p).and_then(Value::as_str).unwrap_or("").to_owned();
+        let text = |p: &str| {
+            drbd.pointer(p)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
         by_volume
             .entry(text("/spec/actualNameOnTheNode"))
             .or_default()
-            .push((text("/metadata/name"), !drbd["spec"]["maintenance"].is_null()));
+            .push((
+                text("/metadata/name"),
+                !drbd["spec"]["maintenance"].is_null(),
+            ));
     }
     for rv in volumes {
         let marked = rv["metadata"]["annotations"].get(ADOPT_RVR).is_some();
@@ -83,7 +91,8 @@ pub fn adopt(store: &mut Store, behaviour: &Behaviour) {
             } else {
                 ["Completed", "Completed", "Active"]
             };
-            let status = json!({"status": {"datameshTransitions": formation(steps), "datameshRevision": 1}});
+            let status =
+                json!({"status": {"datameshTransitions": formation(steps), "datameshRevision": 1}});
             drop(store.merge_patch(&key(RV, &name), &status));
             continue;
         }

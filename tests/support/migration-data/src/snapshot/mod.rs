@@ -29,7 +29,9 @@ pub fn normalized(object: &Value) -> Value {
         for field in SERVER_FIELDS {
             meta.remove(field);
         }
-        let owners = meta.get_mut("ownerReferences").and_then(Value::as_array_mut);
+        let owners = meta
+            .get_mut("ownerReferences")
+            .and_then(Value::as_array_mut);
         for owner in owners.into_iter().flatten() {
             if let Some(owner) = owner.as_object_mut() {
                 owner.remove("uid");
