@@ -193,7 +193,8 @@ fn taken_over<'p>(
     if found.is_empty() {
         return Ok(found);
     }
-    let query = ListQuery::all(STORAGE_V1ALPHA1, DRBDR, page_size).labelled(REPLICATED_VOLUME_LABEL);
+    let query =
+        ListQuery::all(STORAGE_V1ALPHA1, DRBDR, page_size).labelled(REPLICATED_VOLUME_LABEL);
     for page in Pages::new(cluster, query) {
         for drbd in page.during(|| format!("listing {DRBDR} labelled {REPLICATED_VOLUME_LABEL}"))? {
             let volume = drbd["metadata"]["labels"][REPLICATED_VOLUME_LABEL]
@@ -231,7 +232,10 @@ fn hand_over(
     }
     let options = PatchOptions::default();
     let lift = json!({"spec": {"maintenance": null}});
-    for (name, _) in labelled.iter().filter(|(_, in_maintenance)| *in_maintenance) {
+    for (name, _) in labelled
+        .iter()
+        .filter(|(_, in_maintenance)| *in_maintenance)
+    {
         let target = ObjRef::cluster(STORAGE_V1ALPHA1, DRBDR, name);
         cluster
             .patch(&target, PatchKind::Merge, &lift, &options)
