@@ -38,12 +38,13 @@ fn allows(grant: &Value, verb: &str, target: &ObjectRef) -> bool {
 fn every_binding_may_be_read() {
     let grants = grants();
     for binding in SPEC.kubernetes {
-        for verb in ["get", "list"] {
-            assert!(
-                grants.iter().any(|g| allows(g, verb, &binding.target)),
-                "no {verb} grant for {}",
-                binding.target
-            );
+        for target in std::iter::once(binding.target).chain(binding.canary) {
+            for verb in ["get", "list"] {
+                assert!(
+                    grants.iter().any(|g| allows(g, verb, &target)),
+                    "no {verb} grant for {target}"
+                );
+            }
         }
     }
 }

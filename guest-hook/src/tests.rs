@@ -40,6 +40,22 @@ fn linstor_controller() -> Value {
     json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "linstor-controller", "namespace": NS}})
 }
 
+/// `kube-root-ca.crt`: the ConfigMap listing arrived.
+fn cm_canary() -> Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kube-root-ca.crt", "namespace": NS}})
+}
+
+/// `kube-system`: the Namespace listing arrived.
+fn ns_canary() -> Value {
+    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kube-system"}})
+}
+
+/// Deckhouse's ModuleConfig CRD: the CRD listing arrived.
+fn crd_canary() -> Value {
+    json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "moduleconfigs.deckhouse.io"}})
+}
+
 fn run_with(objects: Vec<Value>, values: &Value) -> (HookOutput, MemoryEnv) {
     let mut env = MemoryEnv::new(objects);
     let out = run(&mut env, values).expect("the run succeeds");
@@ -178,7 +194,7 @@ fn forward_jumps_are_accepted() {
 #[test]
 fn missing_configmap_with_linstor_crd_is_created_not_started() {
     let (out, env) = run_with(
-        vec![namespace(), linstor_crd()],
+        vec![namespace(), cm_canary(), linstor_crd()],
         &values(true, Some("not_started")),
     );
     assert_eq!(created_states(&env), ["not_started"]);
@@ -193,14 +209,20 @@ fn missing_configmap_with_linstor_crd_is_created_not_started() {
 
 #[test]
 fn missing_configmap_with_linstor_controller_only_is_created_not_started() {
-    let (out, env) = run_with(vec![namespace(), linstor_controller()], &values(true, None));
+    let (out, env) = run_with(
+        vec![namespace(), cm_canary(), linstor_controller()],
+        &values(true, None),
+    );
     assert_eq!(created_states(&env), ["not_started"]);
     assert_eq!(added_state(&out).as_deref(), Some("not_started"));
 }
 
 #[test]
 fn missing_configmap_on_a_fresh_install_is_created_all_completed() {
-    let (out, env) = run_with(vec![namespace()], &values(true, Some("not_started")));
+    let (out, env) = run_with(
+        vec![namespace(), cm_canary(), crd_canary()],
+        &values(true, Some("not_started")),
+    );
     assert_eq!(created_states(&env), ["all_completed"]);
     assert_eq!(added_state(&out).as_deref(), Some("all_completed"));
     assert_eq!(gauges(&out), ("all_completed".into(), None));
@@ -208,11 +230,17 @@ fn missing_configmap_on_a_fresh_install_is_created_all_completed() {
 
 #[test]
 fn missing_namespace_sets_the_value_without_creating() {
-    let (out, env) = run_with(vec![], &values(true, Some("not_started")));
+    let (out, env) = run_with(
+        vec![ns_canary(), crd_canary()],
+        &values(true, Some("not_started")),
+    );
     assert!(env.created.is_empty());
     assert_eq!(added_state(&out).as_deref(), Some("all_completed"));
     assert!(env.logged(LogLevel::Info, "does not exist yet"));
-    let (out, env) = run_with(vec![linstor_crd()], &values(true, Some("not_started")));
+    let (out, env) = run_with(
+        vec![ns_canary(), linstor_crd()],
+        &values(true, Some("not_started")),
+    );
     assert!(env.created.is_empty());
     assert_eq!(
         added_state(&out),
@@ -226,7 +254,10 @@ fn terminating_namespace_is_not_written_into() {
     let mut ns = namespace();
     ns["metadata"]["deletionTimestamp"] = json!("2025-11-01T10:00:00Z");
     ns["status"]["phase"] = json!("Terminating");
-    let (out, env) = run_with(vec![ns], &values(true, Some("not_started")));
+    let (out, env) = run_with(
+        vec![ns, cm_canary(), crd_canary()],
+        &values(true, Some("not_started")),
+    );
     assert!(env.created.is_empty());
     assert_eq!(added_state(&out).as_deref(), Some("all_completed"));
 }
@@ -234,13 +265,13 @@ fn terminating_namespace_is_not_written_into() {
 #[test]
 fn configmap_lost_mid_migration_is_recreated_with_the_kept_state() {
     let (out, env) = run_with(
-        vec![namespace(), linstor_crd()],
+        vec![namespace(), cm_canary(), linstor_crd()],
         &values(true, Some("stage1_completed")),
     );
     assert_eq!(created_states(&env), ["stage1_completed"]);
     assert_eq!(added_state(&out), None);
     let (_, env) = run_with(
-        vec![namespace(), linstor_crd()],
+        vec![namespace(), cm_canary(), linstor_crd()],
         &values(true, Some("all_completed")),
     );
     assert_eq!(
@@ -315,18 +346,51 @@ fn unknown_current_value_is_repaired() {
 }
 
 #[test]
-fn switch_off_ignores_even_a_bad_or_missing_configmap() {
-    let (out, env) = run_with(vec![cm("bogus")], &values(false, Some("stage1_started")));
-    assert_eq!(
-        (added_state(&out), gauges(&out)),
-        (None, ("stage1_started".into(), None))
+fn switch_off_still_follows_the_configmap_but_never_creates_it() {
+    // After a switch back (or a Deckhouse restart resetting the value to its default),
+    // the state still reaches the render plan, which keeps the new control plane.
+    let (out, env) = run_with(
+        vec![cm("all_completed")],
+        &values(false, Some("not_started")),
     );
-    let (out, env2) = run_with(vec![namespace()], &values(false, None));
+    assert_eq!(added_state(&out).as_deref(), Some("all_completed"));
+    assert!(env.created.is_empty());
+    let (out, _) = run_with(vec![cm("bogus")], &values(false, Some("stage1_started")));
+    assert_eq!(added_state(&out), None);
+    assert_eq!(
+        gauges(&out).1.expect("the rejection gauge")[2].1,
+        "unknown_state"
+    );
+    let (out, env) = run_with(vec![namespace(), cm_canary()], &values(false, None));
     assert_eq!(
         (added_state(&out), gauges(&out)),
         (None, ("not_started".into(), None))
     );
-    assert!(env.created.is_empty() && env2.created.is_empty());
+    assert!(env.created.is_empty());
+}
+
+#[test]
+fn empty_snapshots_decide_nothing() {
+    for switch in [false, true] {
+        for current in [
+            None,
+            Some("not_started"),
+            Some("stage1_started"),
+            Some("all_completed"),
+        ] {
+            let mut env = MemoryEnv::new(vec![]);
+            let err = run(&mut env, &values(switch, current)).unwrap_err();
+            assert!(
+                err.contains("not deciding the migration state from missing objects"),
+                "{err}"
+            );
+            assert!(env.created.is_empty());
+        }
+    }
+    // The ConfigMap listing arrived but the CRD listing did not: no fresh install guessed.
+    let mut env = MemoryEnv::new(vec![namespace(), cm_canary()]);
+    let err = run(&mut env, &values(true, Some("not_started"))).unwrap_err();
+    assert!(err.contains("cannot tell a fresh install"), "{err}");
 }
 
 #[test]

@@ -41,11 +41,35 @@ pub const LINSTOR_DATABASE: ObjectRef = ObjectRef {
     name: "resourcedefinitions.internal.linstor.linbit.com",
 };
 
-/// A kubernetes binding watching exactly one object.
+/// The ConfigMap every namespace holds (Kubernetes' root CA publisher writes it): seen in
+/// the ConfigMap listing, it proves the listing arrived, so the migration ConfigMap's
+/// absence from it is real.
+pub const CONFIG_MAP_CANARY: ObjectRef = ObjectRef {
+    name: "kube-root-ca.crt",
+    ..CONFIG_MAP
+};
+
+/// A namespace every cluster has: seen, it proves the Namespace listing arrived.
+pub const NAMESPACE_CANARY: ObjectRef = ObjectRef {
+    name: "kube-system",
+    ..MODULE_NAMESPACE
+};
+
+/// Deckhouse's own ModuleConfig CRD, present wherever this module runs: seen, it proves
+/// the CRD listing arrived, so LINSTOR's CRD missing from it means no LINSTOR data.
+pub const CRD_CANARY: ObjectRef = ObjectRef {
+    name: "moduleconfigs.deckhouse.io",
+    ..LINSTOR_DATABASE
+};
+
+/// A kubernetes binding watching one object (and its canary).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Binding {
     pub name: &'static str,
     pub target: ObjectRef,
+    /// An object of the same listing that always exists: absence is evidence only in a
+    /// listing that holds it (an empty snapshot proves nothing).
+    pub canary: Option<ObjectRef>,
     /// Full objects, so the host can answer `get` with the object itself.
     pub keep_full_objects_in_memory: bool,
     /// Run on the initial listing too, so the state is synced right after a restart.
@@ -61,10 +85,11 @@ pub struct HookSpec {
     pub kubernetes: &'static [Binding],
 }
 
-const fn watch(name: &'static str, target: ObjectRef) -> Binding {
+const fn watch(name: &'static str, target: ObjectRef, canary: Option<ObjectRef>) -> Binding {
     Binding {
         name,
         target,
+        canary,
         keep_full_objects_in_memory: true,
         execute_hook_on_synchronization: true,
     }
@@ -74,10 +99,14 @@ const fn watch(name: &'static str, target: ObjectRef) -> Binding {
 pub const SPEC: HookSpec = HookSpec {
     before_helm: 5,
     kubernetes: &[
-        watch("control-plane-migration", CONFIG_MAP),
-        watch("module-namespace", MODULE_NAMESPACE),
-        watch("linstor-controller", LINSTOR_CONTROLLER),
-        watch("linstor-database", LINSTOR_DATABASE),
+        watch(
+            "control-plane-migration",
+            CONFIG_MAP,
+            Some(CONFIG_MAP_CANARY),
+        ),
+        watch("module-namespace", MODULE_NAMESPACE, Some(NAMESPACE_CANARY)),
+        watch("linstor-controller", LINSTOR_CONTROLLER, None),
+        watch("linstor-database", LINSTOR_DATABASE, Some(CRD_CANARY)),
     ],
 };
 
@@ -92,9 +121,14 @@ mod tests {
             MODULE_NAMESPACE,
             LINSTOR_CONTROLLER,
             LINSTOR_DATABASE,
+            CONFIG_MAP_CANARY,
+            NAMESPACE_CANARY,
+            CRD_CANARY,
         ] {
             assert!(
-                SPEC.kubernetes.iter().any(|b| b.target == target),
+                SPEC.kubernetes
+                    .iter()
+                    .any(|b| b.target == target || b.canary == Some(target)),
                 "{target} has no binding"
             );
         }

@@ -60,8 +60,14 @@ fn kube_binding(b: &Binding) -> wit::KubeBinding {
         name: b.name.to_owned(),
         api_version: b.target.api_version.to_owned(),
         kind: b.target.kind.to_owned(),
-        name_selector: vec![b.target.name.to_owned()],
-        namespace: b.target.namespace.map(|ns| wit::NamespaceSelector { match_names: vec![ns.to_owned()], label_selector: None }),
+        name_selector: std::iter::once(b.target.name)
+            .chain(b.canary.map(|c| c.name))
+            .map(str::to_owned)
+            .collect(),
+        namespace: b.target.namespace.map(|ns| wit::NamespaceSelector {
+            match_names: vec![ns.to_owned()],
+            label_selector: None,
+        }),
         label_selector: None,
         field_selector: Vec::new(),
         execute_hook_on_event: None,
@@ -113,7 +119,11 @@ impl HookEnv for Imports {
     }
 
     fn create(&mut self, object: Value, if_absent: bool) -> Result<Value, KubeError> {
-        let mode = if if_absent { types::CreateMode::IfNotExists } else { types::CreateMode::Create };
+        let mode = if if_absent {
+            types::CreateMode::IfNotExists
+        } else {
+            types::CreateMode::Create
+        };
         let created = kubernetes::create(&object.to_string(), mode).map_err(kube_error)?;
         parse_object(&created, "create")
     }
@@ -148,7 +158,9 @@ fn kube_error(e: types::KubeError) -> KubeError {
         types::KubeError::Forbidden(m) => KubeError::Forbidden(m),
         types::KubeError::Conflict(m) => KubeError::Conflict(m),
         types::KubeError::Invalid(m) => KubeError::Invalid(m),
-        types::KubeError::Unavailable(m) | types::KubeError::LimitExceeded(m) => KubeError::Unavailable(m),
+        types::KubeError::Unavailable(m) | types::KubeError::LimitExceeded(m) => {
+            KubeError::Unavailable(m)
+        }
     }
 }
 

@@ -31,7 +31,9 @@ impl SeedReason {
         match self {
             Self::KeepCurrent => "kept the state already in values",
             Self::LinstorInstalled => "LINSTOR is installed, so its volumes need migrating",
-            Self::FreshInstall => "fresh install without LINSTOR, nothing to migrate",
+            Self::FreshInstall => {
+                "fresh install without LINSTOR, nothing to migrate (the CRD listing arrived without LINSTOR's CRD)"
+            }
         }
     }
 }
@@ -48,16 +50,72 @@ pub fn configmap_state(table: &StateTable, configmap: &Value) -> String {
     }
 }
 
-/// The state to create a missing ConfigMap with.
+/// What this run's snapshots prove when the ConfigMap is not in them.
+///
+/// An empty snapshot proves nothing: a monitor not yet synchronized, a lost one, or a
+/// filter that drops everything all deliver nothing. So absence counts only inside a
+/// listing known to have arrived, which each binding shows with its canary (an object
+/// that always exists, see [`crate::bindings`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Evidence {
+    /// The ConfigMap listing arrived (`kube-root-ca.crt` is in it).
+    pub configmaps_listed: bool,
+    /// The Namespace listing arrived (`kube-system` is in it).
+    pub namespaces_listed: bool,
+    /// The module namespace is in the snapshot.
+    pub namespace_present: bool,
+    /// The CRD listing arrived (`moduleconfigs.deckhouse.io` is in it).
+    pub crds_listed: bool,
+    /// LINSTOR's database CRD or its controller is in the snapshot: LINSTOR is installed.
+    pub linstor_seen: bool,
+}
+
+impl Evidence {
+    /// Whether the ConfigMap is really absent: its listing arrived without it, or the
+    /// namespace that would hold it does not exist.
+    pub fn configmap_absent(&self) -> bool {
+        self.configmaps_listed || (self.namespaces_listed && !self.namespace_present)
+    }
+}
+
+/// Why a run cannot decide without guessing; the run fails, so nothing is rendered from
+/// a guess, and Deckhouse retries it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unproven {
+    /// The ConfigMap is not in the snapshot, and nothing shows it is really absent.
+    ConfigMap,
+    /// No LINSTOR in the snapshot, but the CRD listing did not arrive either.
+    Linstor,
+}
+
+impl Unproven {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ConfigMap => {
+                "ConfigMap d8-sds-replicated-volume/control-plane-migration is not in this run's snapshot, and the snapshot does not show it absent (no kube-root-ca.crt in the ConfigMap listing, no kube-system in the Namespace listing): the snapshots are empty or incomplete"
+            }
+            Self::Linstor => {
+                "LINSTOR is not in this run's snapshot, and the CRD listing did not arrive (no moduleconfigs.deckhouse.io in it): cannot tell a fresh install from a LINSTOR cluster"
+            }
+        }
+    }
+}
+
+/// The state to create a missing ConfigMap with, decided only on positive evidence:
+/// progress already in the values, LINSTOR seen, or a CRD listing without LINSTOR.
 pub fn seed_state(
     table: &StateTable,
     current: Option<&str>,
-    linstor_installed: bool,
-) -> (&'static str, SeedReason) {
+    evidence: Evidence,
+) -> Result<(&'static str, SeedReason), Unproven> {
+    if !evidence.configmap_absent() {
+        return Err(Unproven::ConfigMap);
+    }
     match current.and_then(|c| table.canonical(c)) {
-        Some(kept) if kept != table.first() => (kept, SeedReason::KeepCurrent),
-        _ if linstor_installed => (table.first(), SeedReason::LinstorInstalled),
-        _ => (table.last(), SeedReason::FreshInstall),
+        Some(kept) if kept != table.first() => Ok((kept, SeedReason::KeepCurrent)),
+        _ if evidence.linstor_seen => Ok((table.first(), SeedReason::LinstorInstalled)),
+        _ if evidence.crds_listed => Ok((table.last(), SeedReason::FreshInstall)),
+        _ => Err(Unproven::Linstor),
     }
 }
 
@@ -130,32 +188,92 @@ mod tests {
         assert_eq!(configmap_state(&T, &json!({"data": {"state": 7}})), "7");
     }
 
+    const LISTED: Evidence = Evidence {
+        configmaps_listed: true,
+        namespaces_listed: true,
+        namespace_present: true,
+        crds_listed: true,
+        linstor_seen: false,
+    };
+
     #[test]
     fn seed_state_prefers_kept_progress_then_linstor() {
+        let linstor = Evidence {
+            linstor_seen: true,
+            ..LISTED
+        };
         assert_eq!(
-            seed_state(&T, None, true),
-            ("new", SeedReason::LinstorInstalled)
+            seed_state(&T, None, linstor),
+            Ok(("new", SeedReason::LinstorInstalled))
         );
         assert_eq!(
-            seed_state(&T, None, false),
-            ("done", SeedReason::FreshInstall)
+            seed_state(&T, None, LISTED),
+            Ok(("done", SeedReason::FreshInstall))
         );
         assert_eq!(
-            seed_state(&T, Some("new"), false),
-            ("done", SeedReason::FreshInstall)
+            seed_state(&T, Some("new"), LISTED),
+            Ok(("done", SeedReason::FreshInstall))
         );
         assert_eq!(
-            seed_state(&T, Some("half"), false),
-            ("half", SeedReason::KeepCurrent)
+            seed_state(&T, Some("half"), LISTED),
+            Ok(("half", SeedReason::KeepCurrent))
         );
         assert_eq!(
-            seed_state(&T, Some("done"), true),
-            ("done", SeedReason::KeepCurrent)
+            seed_state(&T, Some("done"), linstor),
+            Ok(("done", SeedReason::KeepCurrent))
         );
         assert_eq!(
-            seed_state(&T, Some("bogus"), true),
-            ("new", SeedReason::LinstorInstalled)
+            seed_state(&T, Some("bogus"), linstor),
+            Ok(("new", SeedReason::LinstorInstalled))
         );
+    }
+
+    #[test]
+    fn absence_is_not_evidence() {
+        // Empty snapshots: nothing is decided, whatever the values hold.
+        for current in [None, Some("new"), Some("half"), Some("done")] {
+            assert_eq!(
+                seed_state(&T, current, Evidence::default()),
+                Err(Unproven::ConfigMap),
+                "{current:?}"
+            );
+        }
+        // The ConfigMap listing arrived, the CRD listing did not: no fresh install.
+        let no_crds = Evidence {
+            crds_listed: false,
+            ..LISTED
+        };
+        assert_eq!(seed_state(&T, None, no_crds), Err(Unproven::Linstor));
+        // LINSTOR seen is positive evidence even without the CRD listing's canary.
+        let linstor = Evidence {
+            linstor_seen: true,
+            ..no_crds
+        };
+        assert_eq!(
+            seed_state(&T, None, linstor),
+            Ok(("new", SeedReason::LinstorInstalled))
+        );
+    }
+
+    #[test]
+    fn configmap_absence_needs_its_listing_or_a_missing_namespace() {
+        assert!(!Evidence::default().configmap_absent());
+        let first_install = Evidence {
+            namespaces_listed: true,
+            ..Evidence::default()
+        };
+        assert!(first_install.configmap_absent());
+        let namespace_only = Evidence {
+            namespaces_listed: true,
+            namespace_present: true,
+            ..Evidence::default()
+        };
+        assert!(!namespace_only.configmap_absent());
+        let listed = Evidence {
+            configmaps_listed: true,
+            ..Evidence::default()
+        };
+        assert!(listed.configmap_absent());
     }
 
     #[test]

@@ -1,8 +1,12 @@
 //! One hook run: read the switch and the ConfigMap, decide, and report.
 
-use crate::bindings::{CONFIG_MAP, LINSTOR_CONTROLLER, LINSTOR_DATABASE, MODULE_NAMESPACE};
+use crate::bindings::{
+    CONFIG_MAP, CONFIG_MAP_CANARY, CRD_CANARY, LINSTOR_CONTROLLER, LINSTOR_DATABASE,
+    MODULE_NAMESPACE, NAMESPACE_CANARY,
+};
 use crate::decide::{
-    Outcome, configmap_object, configmap_state, namespace_usable, outcome, seed_state,
+    Evidence, Outcome, Unproven, configmap_object, configmap_state, namespace_usable, outcome,
+    seed_state,
 };
 use crate::env::{HookEnv, KubeError, LogLevel, ObjectRef};
 use crate::inputs::{Inputs, STATE_PATH};
@@ -22,10 +26,20 @@ pub fn run(
     values: &Value,
 ) -> Result<HookOutput, String> {
     let inputs = Inputs::from_values(values)?;
+    // The ConfigMap is followed whatever the switch: after a switch back (or a Deckhouse
+    // restart resetting the internal value), the render plan must still see the state.
+    if let Some(configmap) = lookup(env, &CONFIG_MAP)? {
+        let candidate = configmap_state(table, &configmap);
+        return Ok(settle(table, env, &inputs, &candidate));
+    }
+    let evidence = evidence(env)?;
     if !inputs.new_control_plane {
+        if !evidence.configmap_absent() {
+            return Err(unproven(Unproven::ConfigMap));
+        }
         env.log(
             LogLevel::Debug,
-            "newControlPlane is false: internal.controlPlaneMigration is left as it is",
+            "newControlPlane is false and there is no ConfigMap: internal.controlPlaneMigration is left as it is",
             &[],
         );
         let rendered = inputs.current_label(table.first());
@@ -34,11 +48,29 @@ pub fn run(
             metrics: metrics(&rendered, None),
         });
     }
-    let candidate = match lookup(env, &CONFIG_MAP)? {
-        Some(configmap) => configmap_state(table, &configmap),
-        None => recreate_configmap(table, env, &inputs)?,
-    };
+    let candidate = recreate_configmap(table, env, &inputs, evidence)?;
     Ok(settle(table, env, &inputs, &candidate))
+}
+
+/// What the snapshots prove beyond the objects in them (see [`Evidence`]).
+fn evidence(env: &mut impl HookEnv) -> Result<Evidence, String> {
+    Ok(Evidence {
+        configmaps_listed: lookup(env, &CONFIG_MAP_CANARY)?.is_some(),
+        namespaces_listed: lookup(env, &NAMESPACE_CANARY)?.is_some(),
+        namespace_present: lookup(env, &MODULE_NAMESPACE)?.is_some(),
+        crds_listed: lookup(env, &CRD_CANARY)?.is_some(),
+        linstor_seen: lookup(env, &LINSTOR_DATABASE)?.is_some()
+            || lookup(env, &LINSTOR_CONTROLLER)?.is_some(),
+    })
+}
+
+/// The run's error when it would have to guess: failing keeps the last render in place
+/// (Deckhouse runs Helm only after every beforeHelm hook succeeded) and is retried.
+fn unproven(why: Unproven) -> String {
+    format!(
+        "{}; not deciding the migration state from missing objects. Deckhouse retries the run; if this persists, check that the hook's kubernetes bindings are synchronized",
+        why.as_str()
+    )
 }
 
 /// Creates the missing ConfigMap (when its namespace can hold it) and returns its state.
@@ -46,10 +78,9 @@ fn recreate_configmap(
     table: &StateTable,
     env: &mut impl HookEnv,
     inputs: &Inputs,
+    evidence: Evidence,
 ) -> Result<String, String> {
-    let linstor_installed =
-        lookup(env, &LINSTOR_DATABASE)?.is_some() || lookup(env, &LINSTOR_CONTROLLER)?.is_some();
-    let (state, why) = seed_state(table, inputs.current_state(), linstor_installed);
+    let (state, why) = seed_state(table, inputs.current_state(), evidence).map_err(unproven)?;
     let fields = [("state", state), ("why", why.as_str())];
     if !namespace_usable(lookup(env, &MODULE_NAMESPACE)?.as_ref()) {
         // Creating it now would fail and block the queue; Helm creates the namespace
