@@ -123,7 +123,8 @@ pub fn check(
         Action::ModuleRun {
             snapshots: Snapshots::Empty | Snapshots::Partial
         }
-    ) && (before.running() != running || (before.job == JobPhase::Absent) != (after.job == JobPhase::Absent))
+    ) && (before.running() != running
+        || (before.job == JobPhase::Absent) != (after.job == JobPhase::Absent))
     {
         fail(
             "I7",
@@ -170,7 +171,12 @@ fn migrated(world: &World) -> Vec<String> {
     let rvs = list("storage.deckhouse.io/v1alpha1", "ReplicatedVolume");
     let rvrs = list("storage.deckhouse.io/v1alpha1", "ReplicatedVolumeReplica");
     let resources = list(&api, "Resources");
-    let name = |o: &Value| o["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+    let name = |o: &Value| {
+        o["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
     let mut problems = Vec::new();
     for rd in list(&api, "ResourceDefinitions") {
         let volume = rd["spec"]["resource_dsp_name"]
@@ -201,7 +207,10 @@ fn migrated(world: &World) -> Vec<String> {
             .as_str()
             .is_some_and(|m| !m.is_empty())
         {
-            problems.push(format!("DRBDResource {} is still in maintenance", name(&drbd)));
+            problems.push(format!(
+                "DRBDResource {} is still in maintenance",
+                name(&drbd)
+            ));
         }
     }
     problems

@@ -2,8 +2,8 @@
 //! render, and the Job; and every action that changes them, each run through the real
 //! guests.
 
-use super::cluster::{CallFault, StoreBackend, apply_operation, merged};
 use super::SimError;
+use super::cluster::{CallFault, StoreBackend, apply_operation, merged};
 use crate::commands::job::Job;
 use crate::deckhouse::run::{RunInputs, run};
 use crate::error::HostError;
@@ -82,17 +82,23 @@ pub enum Admin {
 #[serde(rename_all = "camelCase", tag = "action")]
 pub enum Action {
     /// A module run: beforeHelm hooks by order, then Helm applies the render plan.
-    ModuleRun { snapshots: Snapshots },
+    ModuleRun {
+        snapshots: Snapshots,
+    },
     /// The state-sync hook on a kubernetes event (or Synchronization) of its bindings.
     HookEvent,
     /// Kubelet and the controllers: rendered workloads become ready, the new controller
     /// reports adoption on ReplicatedVolumes.
     Controllers,
     /// One step of the Job, optionally with a fault at one of its API calls.
-    JobStep { fault: Option<(u32, CallFault)> },
+    JobStep {
+        fault: Option<(u32, CallFault)>,
+    },
     /// Deckhouse restarts: module values go back to their openapi defaults.
     Restart,
-    Admin { admin: Admin },
+    Admin {
+        admin: Admin,
+    },
 }
 
 impl Action {
@@ -217,10 +223,11 @@ impl World {
             namespace: Some(NAMESPACE.into()),
             name: CONFIGMAP.into(),
         };
-        self.store
-            .get(&key)
-            .ok()
-            .and_then(|cm| cm.pointer("/data/state").and_then(Value::as_str).map(str::to_owned))
+        self.store.get(&key).ok().and_then(|cm| {
+            cm.pointer("/data/state")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
     }
 
     pub fn internal(&self, key: &str) -> Option<String> {
@@ -316,7 +323,8 @@ impl World {
                 module["newControlPlane"] = json!(self.new_control_plane);
                 self.values[key] = module;
                 self.hook_saw = None;
-                out.notes.push("values reset to the openapi defaults".into());
+                out.notes
+                    .push("values reset to the openapi defaults".into());
             }
             Action::Admin { admin } => self.admin(guests, admin, &mut out),
         }
@@ -523,7 +531,9 @@ impl World {
             .values
             .pointer(&format!("/{}/internal/renderPlan", guests.values_key))
             .and_then(Value::as_object)
-            .ok_or_else(|| SimError::Model("the render hook wrote no internal.renderPlan".into()))?;
+            .ok_or_else(|| {
+                SimError::Model("the render hook wrote no internal.renderPlan".into())
+            })?;
         Ok(plan
             .iter()
             .filter(|(_, d)| d["rendered"].as_bool() == Some(true))
@@ -536,7 +546,8 @@ impl World {
         let namespace = json!({"apiVersion": "v1", "kind": "Namespace",
             "metadata": {"name": NAMESPACE}, "status": {"phase": "Active"}});
         if self.store.create(namespace).is_ok() {
-            out.notes.push(format!("helm created namespace {NAMESPACE}"));
+            out.notes
+                .push(format!("helm created namespace {NAMESPACE}"));
         }
         let before = self.running();
         for (component, workloads) in WORKLOADS {
@@ -620,7 +631,12 @@ impl World {
     fn adoption(&mut self, out: &mut Outcome) {
         let rvs = self
             .store
-            .list("storage.deckhouse.io/v1alpha1", "ReplicatedVolume", None, None)
+            .list(
+                "storage.deckhouse.io/v1alpha1",
+                "ReplicatedVolume",
+                None,
+                None,
+            )
             .unwrap_or_default();
         let drbd = self
             .store
@@ -660,7 +676,11 @@ impl World {
                 }
                 out.notes.push(format!(
                     "controller: ReplicatedVolume {name} adoption {}",
-                    if in_maintenance { "in progress (Completed, Completed, Active)" } else { "done" }
+                    if in_maintenance {
+                        "in progress (Completed, Completed, Active)"
+                    } else {
+                        "done"
+                    }
                 ));
             }
         }
@@ -676,7 +696,8 @@ impl World {
         let before = self.store.calls();
         let shared = Arc::new(Mutex::new(std::mem::take(&mut self.store)));
         let backend = StoreBackend::new(shared.clone(), fault);
-        let result = guests.job.step(Box::new(backend));
+        // The backend comes back with the step's result: drop it so the store is ours again.
+        let result = guests.job.step(Box::new(backend)).map(|(step, _)| step);
         let killed = matches!(fault, Some((_, CallFault::Kill)));
         let note = match result {
             // A killed pod's step is void whatever it returned; the Job's controller
@@ -684,11 +705,11 @@ impl World {
             Ok(_) | Err(HostError::GuestFailed { .. }) if killed => {
                 "Job pod killed; Kubernetes starts a new one".to_owned()
             }
-            Ok((StepResult::Done(summary), _)) => {
+            Ok(StepResult::Done(summary)) => {
                 self.job = JobPhase::Succeeded;
                 format!("Job done: {}", first_sentence(&summary))
             }
-            Ok((StepResult::Wait((_, why)), _)) => format!("Job waits: {}", first_sentence(&why)),
+            Ok(StepResult::Wait((_, why))) => format!("Job waits: {}", first_sentence(&why)),
             Err(HostError::GuestFailed { message, .. }) => {
                 self.job = JobPhase::Failed;
                 format!("Job failed: {}", first_sentence(&message))
