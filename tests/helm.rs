@@ -439,8 +439,10 @@ mod invariants {
     }
 
     impl Phase<'_> {
+        /// The migration is finished whatever the switch says now: a switch back after
+        /// it keeps the new control plane (and its CSI).
         fn finished(&self) -> bool {
-            self.new_control_plane && self.state == self.final_state
+            self.state == self.final_state
         }
     }
 

@@ -215,3 +215,137 @@ fn migrated(world: &World) -> Vec<String> {
     }
     problems
 }
+
+#[cfg(test)]
+mod tests {
+    //! Each invariant fed a world that breaks it, so none passes vacuously.
+    use super::*;
+    use crate::simulate::world::{Applied, workload_key};
+    use kube_memstore::Store;
+    use serde_json::json;
+
+    const KEY: &str = "sdsReplicatedVolume";
+
+    fn states() -> States {
+        States {
+            all: ["not_started", "stage1_started", "stage1_completed", "all_completed"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+
+    fn world(state: Option<&str>, internal: &str, running: &[(&str, &str)]) -> World {
+        let mut store = Store::new();
+        if let Some(state) = state {
+            store
+                .create(json!({"apiVersion": "v1", "kind": "ConfigMap",
+                    "metadata": {"name": "control-plane-migration", "namespace": "d8-sds-replicated-volume"},
+                    "data": {"state": state}}))
+                .unwrap();
+        }
+        for (kind, name) in running {
+            let key = workload_key(kind, name);
+            store
+                .create(json!({"apiVersion": "apps/v1", "kind": kind,
+                    "metadata": {"name": key.name, "namespace": key.namespace}}))
+                .unwrap();
+        }
+        World {
+            store,
+            values: json!({KEY: {"newControlPlane": true, "internal": {"controlPlaneMigration": internal}}}),
+            defaults: json!({}),
+            new_control_plane: true,
+            job: JobPhase::Absent,
+            applied: Applied::default(),
+            last_seen: None,
+            hook_saw: None,
+            before_restart: None,
+            linstor_stopped: false,
+            faults: 0,
+        }
+    }
+
+    const FULL: Action = Action::ModuleRun {
+        snapshots: Snapshots::Full,
+    };
+    const LINSTOR: (&str, &str) = ("Deployment", "linstor-controller");
+    const AGENT: (&str, &str) = ("DaemonSet", "agent");
+    const CONTROLLER: (&str, &str) = ("Deployment", "controller");
+    const CSI: (&str, &str) = ("Deployment", "csi-controller");
+
+    fn broken(before: &World, action: Action, after: &World) -> Vec<&'static str> {
+        check(&states(), KEY, before, &action, &Outcome::default(), after)
+            .into_iter()
+            .map(|v| v.invariant)
+            .collect()
+    }
+
+    #[test]
+    fn a_consistent_world_breaks_nothing() {
+        let w = world(Some("not_started"), "not_started", &[LINSTOR, CSI]);
+        assert!(broken(&w, FULL, &w).is_empty());
+    }
+
+    #[test]
+    fn i1_and_i2_watch_what_runs() {
+        let w = world(None, "not_started", &[LINSTOR, AGENT]);
+        assert!(broken(&w, FULL, &w).contains(&"I1"));
+        let w = world(None, "not_started", &[CSI, AGENT]);
+        assert!(broken(&w, FULL, &w).contains(&"I2"));
+    }
+
+    #[test]
+    fn i3_watches_the_rendered_job() {
+        let mut w = world(Some("all_completed"), "all_completed", &[]);
+        w.applied = Applied {
+            components: vec!["migrationJob".into()],
+            new_control_plane: true,
+            state: "all_completed".into(),
+        };
+        assert!(broken(&w, FULL, &w).contains(&"I3"));
+    }
+
+    #[test]
+    fn i4_allows_linstor_only_before_it_was_stopped() {
+        let mut w = world(Some("stage1_started"), "stage1_started", &[LINSTOR]);
+        assert!(!broken(&w, FULL, &w).contains(&"I4"));
+        w.linstor_stopped = true;
+        assert!(broken(&w, FULL, &w).contains(&"I4"));
+        let w = world(Some("stage1_completed"), "stage1_completed", &[LINSTOR]);
+        assert!(broken(&w, FULL, &w).contains(&"I4"));
+    }
+
+    #[test]
+    fn i5_refuses_backward_moves_and_stale_values() {
+        let before = world(Some("stage1_completed"), "stage1_completed", &[]);
+        let after = world(Some("stage1_completed"), "stage1_started", &[]);
+        assert!(broken(&before, FULL, &after).contains(&"I5"));
+        let reset = world(Some("not_started"), "not_started", &[]);
+        assert!(!broken(&before, FULL, &reset).contains(&"I5"));
+        let done = world(Some("all_completed"), "all_completed", &[]);
+        assert!(broken(&done, FULL, &reset).contains(&"I5"));
+        assert!(!broken(&done, Action::Restart, &reset).contains(&"I5"));
+    }
+
+    #[test]
+    fn i6_wants_every_volume_migrated() {
+        let mut w = world(Some("all_completed"), "all_completed", &[]);
+        w.store
+            .create(json!({"apiVersion": "internal.linstor.linbit.com/v1-19-1", "kind": "ResourceDefinitions",
+                "metadata": {"name": "x"}, "spec": {"resource_name": "PVC-1", "resource_dsp_name": "pvc-1"}}))
+            .unwrap();
+        assert!(broken(&w, FULL, &w).contains(&"I6"));
+    }
+
+    #[test]
+    fn i7_and_i8_compare_what_runs() {
+        let before = world(Some("stage1_completed"), "stage1_completed", &[AGENT, CONTROLLER]);
+        let after = world(Some("stage1_completed"), "stage1_completed", &[]);
+        let empty = Action::ModuleRun {
+            snapshots: Snapshots::Empty,
+        };
+        assert!(broken(&before, empty, &after).contains(&"I7"));
+        assert!(i8_restart(&after, &before).is_some());
+        assert!(i8_restart(&before, &before).is_none());
+    }
+}
