@@ -53,7 +53,7 @@ pub fn run(cli: &Cli, args: &JobArgs) -> Result<ExitCode> {
             ExitCode::from(1)
         });
     }
-    job.run(Box::new(backend), |d| std::thread::sleep(d))?;
+    job.run(Box::new(backend), std::thread::sleep)?;
     Ok(ExitCode::SUCCESS)
 }
 

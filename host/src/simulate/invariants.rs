@@ -228,9 +228,14 @@ mod tests {
 
     fn states() -> States {
         States {
-            all: ["not_started", "stage1_started", "stage1_completed", "all_completed"]
-                .map(String::from)
-                .to_vec(),
+            all: [
+                "not_started",
+                "stage1_started",
+                "stage1_completed",
+                "all_completed",
+            ]
+            .map(String::from)
+            .to_vec(),
         }
     }
 
@@ -339,7 +344,11 @@ mod tests {
 
     #[test]
     fn i7_and_i8_compare_what_runs() {
-        let before = world(Some("stage1_completed"), "stage1_completed", &[AGENT, CONTROLLER]);
+        let before = world(
+            Some("stage1_completed"),
+            "stage1_completed",
+            &[AGENT, CONTROLLER],
+        );
         let after = world(Some("stage1_completed"), "stage1_completed", &[]);
         let empty = Action::ModuleRun {
             snapshots: Snapshots::Empty,

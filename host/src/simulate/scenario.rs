@@ -322,7 +322,7 @@ pub fn restart_check(
     let (Action::ModuleRun { .. }, Some(values)) = (action, &before.before_restart) else {
         return Ok(None);
     };
-    if !after.before_restart.is_none() {
+    if after.before_restart.is_some() {
         return Ok(None);
     }
     let mut shadow = before.clone();

@@ -59,8 +59,12 @@ fn reasons_say_which_situation_decided() {
     );
     let plan = TABLE.plan(&input(false, "done")).expect("known state");
     assert!(
-        plan[4].reason.starts_with("newControlPlane=false after the migration left before")
-            && plan[4].reason.ends_with("set it back to true to finish the migration"),
+        plan[4]
+            .reason
+            .starts_with("newControlPlane=false after the migration left before")
+            && plan[4]
+                .reason
+                .ends_with("set it back to true to finish the migration"),
         "{}",
         plan[4].reason
     );

@@ -56,7 +56,11 @@ fn every_state_renders_as_expected() {
         let back: Vec<&str> = if *state == "not_started" {
             vec!["linstor", "csi"]
         } else {
-            components.iter().copied().filter(|c| *c != "migrationJob").collect()
+            components
+                .iter()
+                .copied()
+                .filter(|c| *c != "migrationJob")
+                .collect()
         };
         assert_eq!(rendered(false, state), back, "{state}");
     }
