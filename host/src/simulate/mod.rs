@@ -20,12 +20,13 @@ pub mod world;
 
 use crate::commands::job::{Job, settings};
 use crate::deckhouse::config::guest_config;
+use crate::deckhouse::run::prepare;
 use crate::error::HostError;
 use crate::manifest::World as GuestWorld;
 use crate::runtime::guest::Runtime;
 use invariants::States;
 use std::path::PathBuf;
-use world::Guests;
+use world::{Guests, Hook};
 
 /// Why a simulation could not run (a finding is not an error: it is a violation).
 #[derive(Debug, thiserror::Error)]
@@ -45,9 +46,14 @@ pub fn guests(runtime: &Runtime) -> Result<(Guests<'_>, States), SimError> {
     let mut hooks = Vec::new();
     for guest in of(GuestWorld::Hook) {
         let config = guest_config(runtime, guest)?;
-        hooks.push((guest, config.kubernetes, config.before_helm.unwrap_or(0)));
+        hooks.push(Hook {
+            guest,
+            bindings: config.kubernetes,
+            order: config.before_helm.unwrap_or(0),
+            prepared: prepare(runtime, guest)?,
+        });
     }
-    hooks.sort_by_key(|(_, _, order)| *order);
+    hooks.sort_by_key(|hook| hook.order);
     let one = |world: GuestWorld, what: &str| {
         let mut found = of(world);
         match (found.next(), found.next()) {
@@ -71,7 +77,7 @@ pub fn guests(runtime: &Runtime) -> Result<(Guests<'_>, States), SimError> {
         Guests {
             runtime,
             hooks,
-            render,
+            render: (render, prepare(runtime, render)?),
             job,
             values_key: manifest.module.values_key.clone(),
         },

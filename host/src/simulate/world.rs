@@ -5,7 +5,7 @@
 use super::SimError;
 use super::cluster::{CallFault, StoreBackend, apply_operation, merged};
 use crate::commands::job::Job;
-use crate::deckhouse::run::{RunInputs, run};
+use crate::deckhouse::run::{PreparedGuest, RunInputs, run_prepared};
 use crate::error::HostError;
 use crate::manifest::Guest;
 use crate::protocol::binding_context::BindingContexts;
@@ -206,11 +206,20 @@ pub struct Outcome {
     pub failed: bool,
 }
 
-/// The guests the simulator runs, each prepared once.
+/// One hook guest: its bindings and beforeHelm order, prepared once.
+pub struct Hook<'r> {
+    pub guest: &'r Guest,
+    pub bindings: Vec<KubeBinding>,
+    pub order: u32,
+    pub prepared: PreparedGuest,
+}
+
+/// The guests the simulator runs, each loaded and linked once and instantiated per call.
 pub struct Guests<'r> {
     pub runtime: &'r Runtime,
-    pub hooks: Vec<(&'r Guest, Vec<KubeBinding>, u32)>,
-    pub render: &'r Guest,
+    /// By beforeHelm order.
+    pub hooks: Vec<Hook<'r>>,
+    pub render: (&'r Guest, PreparedGuest),
     pub job: Job<'r>,
     pub values_key: String,
 }
@@ -388,8 +397,8 @@ impl World {
     /// Each binding's objects, as the given snapshots deliver them.
     pub fn snapshots(&self, guests: &Guests, mode: Snapshots) -> BTreeMap<String, Vec<Value>> {
         let mut all = BTreeMap::new();
-        for (_, bindings, _) in &guests.hooks {
-            for binding in bindings {
+        for hook in &guests.hooks {
+            for binding in &hook.bindings {
                 let objects = match mode {
                     Snapshots::Empty => Vec::new(),
                     Snapshots::Partial if binding.kind == "ConfigMap" => Vec::new(),
@@ -438,7 +447,8 @@ impl World {
         event: bool,
         out: &mut Outcome,
     ) -> Result<bool, SimError> {
-        for (guest, bindings, _) in &guests.hooks {
+        for hook in &guests.hooks {
+            let (guest, bindings) = (hook.guest, &hook.bindings);
             let snapshots: serde_json::Map<String, Value> = bindings
                 .iter()
                 .map(|b| {
@@ -463,7 +473,7 @@ impl World {
                 values: self.values.clone(),
                 config_values: json!({}),
             };
-            match run(guests.runtime, guest, &inputs) {
+            match run_prepared(guests.runtime, guest, &hook.prepared, &inputs) {
                 Ok(output) => {
                     let before = self.internal(&guests.values_key);
                     apply_values_patch(&mut self.values, &output.values_patch)
@@ -516,7 +526,8 @@ impl World {
             values: self.values.clone(),
             config_values: json!({}),
         };
-        let output = match run(guests.runtime, guests.render, &inputs) {
+        let (render, prepared) = &guests.render;
+        let output = match run_prepared(guests.runtime, render, prepared, &inputs) {
             Ok(output) => output,
             Err(HostError::GuestFailed { message, .. }) => {
                 out.failed = true;
