@@ -9,6 +9,8 @@
 //!   behind the [`capabilities::grants`] check; the Kubernetes backends.
 //! - [`runtime`]: wasmtime: engines, the component cache, per-world store state, bindings.
 //! - [`deckhouse`]: running a hook as Deckhouse does, in-process and as a process.
+//! - [`simulate`]: the migration on an embedded cluster with the real guests, and the
+//!   exhaustive exploration behind `verify`.
 //! - [`commands`]: one file per CLI command.
 //! - [`manifest`]: the grants manifest.
 //! - [`rbac`]: Kubernetes RBAC generated from a guest's grants.
@@ -24,3 +26,4 @@ pub mod manifest;
 pub mod protocol;
 pub mod rbac;
 pub mod runtime;
+pub mod simulate;

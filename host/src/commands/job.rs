@@ -145,6 +145,18 @@ impl<'r> Job<'r> {
         Ok((value, kube.into_backend(), calls))
     }
 
+    /// One `step` on a fresh instance: what a single pass of [`Job::run`]'s loop does, for
+    /// the simulator, which interleaves steps with everything else acting on the cluster.
+    pub fn step(
+        &self,
+        backend: Box<dyn KubeBackend>,
+    ) -> Result<(StepResult, Box<dyn KubeBackend>)> {
+        let (result, backend, _) = self.call("step", backend, |b, s, settings| {
+            b.deckhouse_hooks_job().call_step(s, settings)
+        })?;
+        Ok((result, backend))
+    }
+
     /// Calls `step` until `done`, sleeping (through `sleep`, so tests need not wait) when
     /// the guest asks to wait, never longer than `limits.maxWaitMs`. Returns the summary.
     pub fn run(

@@ -1,5 +1,6 @@
-//! An in-memory Kubernetes object store for tests: the same 404/409/resourceVersion
-//! rules as an API server, without one, so backends and guests can be tested fast.
+//! An in-memory Kubernetes object store: the same 404/409/resourceVersion
+//! rules as an API server, without one: the simulator's cluster (`wasm-hooks simulate`,
+//! `verify`) and the storage of the test API server, so guests run and are tested fast.
 //!
 //! Objects are plain `serde_json::Value`s. The store is plain data; wrap it in
 //! `Arc<Mutex<Store>>` to share it.
