@@ -703,9 +703,19 @@ pub mod names {
             && !text.ends_with('-')
     }
 
-    /// A DNS-1123 subdomain: at most 253 characters of dot-separated labels.
+    /// A DNS-1123 subdomain: at most 253 characters of dot-separated parts, each
+    /// `[a-z0-9-]` and alphanumeric at both ends. Unlike a label, a part has no 63-character
+    /// limit (Kubernetes' `IsDNS1123Subdomain` checks only the total): the migration's
+    /// LVMLogicalVolume names are 75 characters without a dot.
     pub fn is_subdomain(text: &str) -> bool {
-        !text.is_empty() && text.len() <= 253 && text.split('.').all(is_label)
+        let part = |p: &str| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !p.starts_with('-')
+                && !p.ends_with('-')
+        };
+        !text.is_empty() && text.len() <= 253 && text.split('.').all(part)
     }
 
     /// A path segment name (RBAC objects): anything but `.`, `..`, `/` and `%`.
