@@ -3,12 +3,15 @@
 use super::cluster::Cluster;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 const GUEST: &str = "control-plane-migrator";
+/// Pass 2 looks at the volumes every second, not every two: the controller here
+/// reconciles every 50 ms, so a longer poll only makes the tests slower.
+const POLL_SECONDS: &str = "adoptionPollSeconds=1";
 /// Per-attempt timeout of each API call: short, so a hung call cannot stall a test.
 const API_TIMEOUT_SECS: &str = "5";
 /// A Job process that has not ended by then is stuck.
@@ -40,6 +43,7 @@ fn cache_dir() -> &'static Path {
 pub struct Exit {
     pub code: i32,
     pub log: String,
+    pub stdout: String,
 }
 
 impl Exit {
@@ -67,12 +71,19 @@ pub struct Job {
 
 impl Job {
     pub fn start(cluster: &Cluster) -> Job {
+        Self::start_with(cluster, &[])
+    }
+
+    /// A Job with more arguments after `job NAME` (`--dry-run`, `--status`, ...);
+    /// its stdout (a report's Markdown) goes to `<log>.out`.
+    pub fn start_with(cluster: &Cluster, extra: &[&str]) -> Job {
         static RUNS: AtomicU32 = AtomicU32::new(0);
         let log = cluster
             .dir
             .path()
             .join(format!("job-{}.log", RUNS.fetch_add(1, Ordering::Relaxed)));
         let stderr = File::create(&log).expect("job log file");
+        let stdout = File::create(log.with_extension("out")).expect("job stdout file");
         let child = Command::new(crate::common::HOST)
             .env_clear()
             .arg("--hooks-dir")
@@ -81,8 +92,9 @@ impl Job {
             .arg(cache_dir())
             .args(["job", GUEST, "--kubeconfig"])
             .arg(&cluster.kubeconfig)
-            .args(["--api-timeout", API_TIMEOUT_SECS])
-            .stdout(Stdio::null())
+            .args(["--api-timeout", API_TIMEOUT_SECS, "--set", POLL_SECONDS])
+            .args(extra)
+            .stdout(stdout)
             .stderr(stderr)
             .spawn()
             .expect("the host binary starts");
@@ -128,6 +140,7 @@ impl Job {
         Exit {
             code,
             log: self.read_log(),
+            stdout: std::fs::read_to_string(self.log.with_extension("out")).unwrap_or_default(),
         }
     }
 
@@ -150,4 +163,9 @@ impl Job {
 /// Runs a Job to its end.
 pub fn run(cluster: &Cluster) -> Exit {
     Job::start(cluster).wait()
+}
+
+/// Runs a Job with more arguments to its end.
+pub fn run_with(cluster: &Cluster, extra: &[&str]) -> Exit {
+    Job::start_with(cluster, extra).wait()
 }

@@ -51,6 +51,7 @@ impl Resource {
             Self::new("", "v1", "Namespace", "namespaces", false),
             Self::new("", "v1", "PersistentVolume", "persistentvolumes", false),
             Self::new("", "v1", "Node", "nodes", false),
+            Self::new("", "v1", "Event", "events", true),
             Self::new("apps", "v1", "Deployment", "deployments", true),
             Self::new("apps", "v1", "DaemonSet", "daemonsets", true),
             Self::new("batch", "v1", "Job", "jobs", true),
