@@ -27,21 +27,31 @@ fn every_binding_may_be_watched_and_its_object_read() {
             "binding {} watches beyond its grants",
             b.name
         );
-        let target = ObjectRef {
-            api_version: b.api_version.clone(),
-            kind: b.kind.clone(),
-            namespace: namespaces.first().cloned(),
-            name: b.name_selector[0].clone(),
-        };
-        assert!(
-            grants.allows(Verb::Get, &target),
-            "no get grant for {target}"
-        );
+        // The object and its canary: the run reads both.
+        for name in &b.name_selector {
+            let target = ObjectRef {
+                api_version: b.api_version.clone(),
+                kind: b.kind.clone(),
+                namespace: namespaces.first().cloned(),
+                name: name.clone(),
+            };
+            assert!(
+                grants.allows(Verb::Get, &target),
+                "no get grant for {target}"
+            );
+        }
     }
 }
 
 #[test]
-fn the_configmap_may_be_created() {
+fn the_configmap_may_be_created_and_nothing_else() {
+    let grants = grants();
     let target = ObjectRef::of(&configmap_object("not_started")).unwrap();
-    assert!(grants().allows(Verb::Create, &target));
+    assert!(grants.allows(Verb::Create, &target));
+    // The canary is only read: creating it is refused.
+    let canary = ObjectRef {
+        name: "kube-root-ca.crt".into(),
+        ..target
+    };
+    assert!(!grants.allows(Verb::Create, &canary));
 }

@@ -11,6 +11,13 @@ use serde_json::{Value, json};
 const NS: &str = "d8-sds-replicated-volume";
 
 fn run(objects: Vec<Value>, new_control_plane: bool, current: Option<&str>) -> HookRun {
+    let run = attempt(objects, new_control_plane, current);
+    assert_eq!(run.error(), None, "{}", run.stderr());
+    run
+}
+
+/// A run that may fail.
+fn attempt(objects: Vec<Value>, new_control_plane: bool, current: Option<&str>) -> HookRun {
     let mut module = json!({"newControlPlane": new_control_plane, "internal": {}});
     if let Some(state) = current {
         module["internal"]["controlPlaneMigration"] = json!(state);
@@ -18,9 +25,7 @@ fn run(objects: Vec<Value>, new_control_plane: bool, current: Option<&str>) -> H
     let test = objects
         .into_iter()
         .fold(HookTest::<SeedHook>::new().values(module), HookTest::object);
-    let run = test.run();
-    assert_eq!(run.error(), None, "{}", run.stderr());
-    run
+    test.run()
 }
 
 fn configmap(data: Value) -> Value {
@@ -43,6 +48,20 @@ fn linstor_crd() -> Value {
 
 fn linstor_controller() -> Value {
     json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "linstor-controller", "namespace": NS}})
+}
+
+/// The canaries: seen, each proves its listing arrived, so an absence from it is real.
+fn cm_canary() -> Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kube-root-ca.crt", "namespace": NS}})
+}
+
+fn ns_canary() -> Value {
+    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kube-system"}})
+}
+
+fn crd_canary() -> Value {
+    json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "moduleconfigs.deckhouse.io"}})
 }
 
 /// The single `add` of the internal state, if any; fails on anything else.
@@ -147,7 +166,11 @@ fn surrounding_whitespace_is_ignored_and_forward_jumps_accepted() {
 
 #[test]
 fn missing_configmap_is_created_by_what_linstor_left() {
-    let crd = run(vec![namespace(), linstor_crd()], true, Some("not_started"));
+    let crd = run(
+        vec![namespace(), cm_canary(), linstor_crd()],
+        true,
+        Some("not_started"),
+    );
     assert_eq!(created_states(&crd), ["not_started"]);
     assert_eq!(
         added_state(&crd),
@@ -155,10 +178,18 @@ fn missing_configmap_is_created_by_what_linstor_left() {
         "the values already say not_started"
     );
     assert!(crd.logged(LogLevel::Info, "LINSTOR is installed"));
-    let controller = run(vec![namespace(), linstor_controller()], true, None);
+    let controller = run(
+        vec![namespace(), cm_canary(), linstor_controller()],
+        true,
+        None,
+    );
     assert_eq!(created_states(&controller), ["not_started"]);
     assert_eq!(added_state(&controller).as_deref(), Some("not_started"));
-    let fresh = run(vec![namespace()], true, Some("not_started"));
+    let fresh = run(
+        vec![namespace(), cm_canary(), crd_canary()],
+        true,
+        Some("not_started"),
+    );
     assert_eq!(created_states(&fresh), ["all_completed"]);
     assert_eq!(gauges(&fresh), ("all_completed".into(), None));
     let created = fresh.object(&deckhouse_hooks_sdk::ObjectRef::namespaced(
@@ -172,14 +203,18 @@ fn missing_configmap_is_created_by_what_linstor_left() {
 
 #[test]
 fn missing_or_terminating_namespace_sets_the_value_without_creating() {
-    let missing = run(vec![], true, Some("not_started"));
+    let missing = run(vec![ns_canary(), crd_canary()], true, Some("not_started"));
     assert!(missing.operations().is_empty());
     assert_eq!(added_state(&missing).as_deref(), Some("all_completed"));
     assert!(missing.logged(LogLevel::Info, "does not exist yet"));
     let mut ns = namespace();
     ns["metadata"]["deletionTimestamp"] = json!("2025-11-01T10:00:00Z");
     ns["status"]["phase"] = json!("Terminating");
-    let terminating = run(vec![ns, linstor_crd()], true, Some("not_started"));
+    let terminating = run(
+        vec![ns, cm_canary(), linstor_crd()],
+        true,
+        Some("not_started"),
+    );
     assert!(terminating.operations().is_empty());
     assert_eq!(
         added_state(&terminating),
@@ -191,14 +226,14 @@ fn missing_or_terminating_namespace_sets_the_value_without_creating() {
 #[test]
 fn configmap_lost_mid_migration_is_recreated_with_the_kept_state() {
     let mid = run(
-        vec![namespace(), linstor_crd()],
+        vec![namespace(), cm_canary(), linstor_crd()],
         true,
         Some("stage1_completed"),
     );
     assert_eq!(created_states(&mid), ["stage1_completed"]);
     assert_eq!(added_state(&mid), None);
     let done = run(
-        vec![namespace(), linstor_crd()],
+        vec![namespace(), cm_canary(), linstor_crd()],
         true,
         Some("all_completed"),
     );
@@ -244,18 +279,47 @@ fn unknown_current_value_is_repaired_without_a_warning() {
 }
 
 #[test]
-fn switch_off_ignores_even_a_bad_or_missing_configmap() {
+fn switch_off_still_follows_the_configmap_but_never_creates_it() {
+    // After a switch back (or a Deckhouse restart resetting the value to its default),
+    // the state still reaches the render plan, which keeps the new control plane.
+    let done = run(vec![cm("all_completed")], false, Some("not_started"));
+    assert_eq!(added_state(&done).as_deref(), Some("all_completed"));
     let bad = run(vec![cm("bogus")], false, Some("stage1_started"));
-    assert_eq!(
-        (added_state(&bad), gauges(&bad)),
-        (None, ("stage1_started".into(), None))
-    );
-    let missing = run(vec![namespace()], false, None);
+    assert_eq!(added_state(&bad), None);
+    assert_eq!(gauges(&bad).1.unwrap()["reason"], "unknown_state");
+    let missing = run(vec![namespace(), cm_canary()], false, None);
     assert_eq!(
         (added_state(&missing), gauges(&missing)),
         (None, ("not_started".into(), None))
     );
-    assert!(bad.operations().is_empty() && missing.operations().is_empty());
+    for run in [done, bad, missing] {
+        assert!(run.operations().is_empty());
+    }
+}
+
+#[test]
+fn empty_snapshots_decide_nothing() {
+    for switch in [false, true] {
+        for current in [
+            None,
+            Some("not_started"),
+            Some("stage1_started"),
+            Some("all_completed"),
+        ] {
+            let run = attempt(vec![namespace()], switch, current);
+            let err = run.error().expect("the run fails");
+            assert!(
+                err.contains("not deciding the migration state from missing objects"),
+                "{err}"
+            );
+            assert!(run.operations().is_empty());
+        }
+    }
+    // The ConfigMap listing arrived but the CRD listing did not: no fresh install guessed.
+    let run = attempt(vec![namespace(), cm_canary()], true, Some("not_started"));
+    let err = run.error().expect("the run fails");
+    assert!(err.contains("cannot tell a fresh install"), "{err}");
+    assert!(run.operations().is_empty());
 }
 
 #[test]
@@ -274,7 +338,7 @@ fn non_bool_switch_and_undelivered_bindings_fail_the_run() {
         .run();
     let err = partial.error().expect("the run fails");
     assert!(
-        err.contains("CustomResourceDefinition") && err.contains("bindings"),
+        err.contains("no snapshot of") && err.contains("bindings"),
         "{err}"
     );
 }

@@ -23,6 +23,12 @@ pub const NAMESPACE: &str = "d8-sds-replicated-volume";
 /// The ConfigMap whose `data.state` is the migration's source of truth.
 pub const CONFIG_MAP: &str = "control-plane-migration";
 
+/// LINSTOR's controller Deployment, in [`NAMESPACE`].
+pub const LINSTOR_CONTROLLER: &str = "linstor-controller";
+
+/// One CRD of LINSTOR's database.
+pub const LINSTOR_CRD: &str = "resourcedefinitions.internal.linstor.linbit.com";
+
 /// The bindings, by snapshot name: every object the run reads is watched, so each run
 /// gets it in its snapshots.
 pub mod binding {
@@ -36,19 +42,31 @@ pub mod binding {
     pub const LINSTOR_DATABASE: &str = "linstor-database";
 }
 
+/// Canaries: objects that always exist, each watched by the binding of its kind. An empty
+/// snapshot proves nothing (a monitor not yet synchronized delivers nothing too), so an
+/// object counts as absent only from a listing that holds its canary.
+pub mod canary {
+    /// Kubernetes' root CA publisher writes it into every namespace.
+    pub const CONFIG_MAP: &str = "kube-root-ca.crt";
+    /// A namespace every cluster has.
+    pub const NAMESPACE: &str = "kube-system";
+    /// Deckhouse's own ModuleConfig CRD, present wherever this module runs.
+    pub const CRD: &str = "moduleconfigs.deckhouse.io";
+}
+
 /// The state-sync hook over table `T`.
 pub struct StateSync<T>(PhantomData<T>);
 
 impl<T: Table> Hook for StateSync<T> {
     const VALUES_KEY: &'static str = VALUES_KEY;
 
-    /// beforeHelm 5, so the templates see the synced state; each binding watches exactly
-    /// one object, keeps it whole and runs the hook on the initial listing too, so the
-    /// state is synced right after a restart.
+    /// beforeHelm 5, so the templates see the synced state; each binding watches its
+    /// object (and its [`canary`]), keeps them whole and runs the hook on the initial
+    /// listing too, so the state is synced right after a restart.
     fn config() -> HookConfig {
-        let watch = |name: &str, api_version: &str, kind: &str, object: &str, namespaced: bool| {
+        let watch = |name: &str, api_version: &str, kind: &str, objects: &[&str], namespaced| {
             let binding = KubeBinding::new(name, api_version, kind)
-                .names([object])
+                .names(objects.iter().copied())
                 .keep_full_objects_in_memory(true)
                 .execute_hook_on_synchronization(true);
             if namespaced {
@@ -57,36 +75,35 @@ impl<T: Table> Hook for StateSync<T> {
                 binding
             }
         };
-        HookConfig::new()
-            .before_helm(5)
-            .kubernetes(watch(
-                binding::CONFIG_MAP,
-                "v1",
-                "ConfigMap",
-                CONFIG_MAP,
-                true,
-            ))
-            .kubernetes(watch(
-                binding::NAMESPACE,
-                "v1",
-                "Namespace",
-                NAMESPACE,
-                false,
-            ))
-            .kubernetes(watch(
+        let crd = "apiextensions.k8s.io/v1";
+        let cm = [CONFIG_MAP, canary::CONFIG_MAP];
+        let ns = [NAMESPACE, canary::NAMESPACE];
+        let db = [LINSTOR_CRD, canary::CRD];
+        [
+            (binding::CONFIG_MAP, "v1", "ConfigMap", &cm[..], true),
+            (binding::NAMESPACE, "v1", "Namespace", &ns, false),
+            (
                 binding::LINSTOR_CONTROLLER,
                 "apps/v1",
                 "Deployment",
-                "linstor-controller",
+                &[LINSTOR_CONTROLLER],
                 true,
-            ))
-            .kubernetes(watch(
+            ),
+            (
                 binding::LINSTOR_DATABASE,
-                "apiextensions.k8s.io/v1",
+                crd,
                 "CustomResourceDefinition",
-                "resourcedefinitions.internal.linstor.linbit.com",
+                &db,
                 false,
-            ))
+            ),
+        ]
+        .into_iter()
+        .fold(
+            HookConfig::new().before_helm(5),
+            |config, (name, api, kind, objects, namespaced)| {
+                config.kubernetes(watch(name, api, kind, objects, namespaced))
+            },
+        )
     }
 
     fn run(input: &mut HookInput<'_>) -> Result<(), Error> {
