@@ -1,8 +1,11 @@
-//! `cargo xtask bench-migrate [--volumes N] [--runs N]`: objects created per second by
-//! the migration Job's Pass 1 against the loopback API server (test-apiserver, in this
-//! process), next to a plain kube-rs loop creating the same objects
-//! (`bench/migrate-baseline`, the ceiling). Release builds of the host, the guest and
-//! the baseline. The table goes to stdout and to `bench/MIGRATE.md`.
+//! `cargo xtask bench-migrate [--volumes N] [--runs N] [--scale-volumes N]`: objects
+//! created per second by the migration Job's Pass 1 against the loopback API server
+//! (test-apiserver, in this process), side by side in one run with a plain kube-rs loop
+//! creating the same objects (`bench/migrate-baseline`) sequentially and with the
+//! Job's own concurrency (the guest's `limits.concurrency` in grants.yaml); then one
+//! Job run on a `--scale-volumes` cluster (default 10,000 volumes) with the host's
+//! peak RSS and wall time. Release builds of the host, the guest and the baseline. The
+//! tables go to stdout and to `bench/MIGRATE.md`.
 //!
 //! The cluster is migration-data's generated one, as in guest-migrate's big-cluster
 //! test (N volumes x 3 replicas over 6 nodes), with LINSTOR already stopped and the new
@@ -20,7 +23,10 @@ use std::time::Duration;
 struct Options {
     volumes: usize,
     runs: usize,
+    scale_volumes: usize,
 }
+
+const GUEST: &str = "control-plane-migrator";
 
 /// One measured run: objects created and how long it took.
 #[derive(Clone, Copy)]
@@ -40,6 +46,10 @@ impl Timing {
 struct HostRun {
     creates: Timing,
     pass1: Timing,
+    /// The host process's peak resident set (VmHWM), guest included.
+    peak_rss_kib: u64,
+    /// From the process's start to stage1_completed written.
+    wall: Duration,
 }
 
 pub fn run(args: &[String]) -> Result<()> {
@@ -57,6 +67,7 @@ pub fn run(args: &[String]) -> Result<()> {
         cache: work.path().join("cache"),
     };
     host.precompile()?;
+    let limits = guest_limits(&host)?;
     let resources = migration_data::served_resources()?;
     let seed = cluster::seed(options.volumes)?;
     let (host_runs, created) = measure_host(&host, &options, &resources, &seed, work.path())?;
@@ -64,20 +75,45 @@ pub fn run(args: &[String]) -> Result<()> {
     std::fs::write(&objects, serde_json::to_vec(&created)?)
         .context("writing the baseline's objects")?;
     let exe = root.join("target/release/migrate-baseline");
-    let mut baseline_runs = Vec::new();
+    let mut sequential = Vec::new();
+    let mut concurrent = Vec::new();
     for n in 1..=options.runs {
-        let run = baseline(&exe, &resources, &seed, &objects, work.path())?;
-        eprintln!(
-            "baseline run {n}: {} objects in {:?}",
-            run.objects, run.time
-        );
-        baseline_runs.push(run);
+        for (concurrency, runs) in [(1, &mut sequential), (limits.concurrency, &mut concurrent)] {
+            let run = baseline(&exe, &resources, &seed, &objects, work.path(), concurrency)?;
+            eprintln!(
+                "baseline run {n}, {concurrency} in flight: {} objects in {:?}",
+                run.objects, run.time
+            );
+            runs.push(run);
+        }
     }
-    let table = table(&options, &host_runs, &baseline_runs);
+    eprintln!("scale run: {} volumes", options.scale_volumes);
+    let (scale, _) = host.pass1(
+        &resources,
+        &cluster::seed(options.scale_volumes)?,
+        work.path(),
+    )?;
+    let table = table(
+        &options,
+        &limits,
+        &host_runs,
+        &sequential,
+        &concurrent,
+        &scale,
+    );
     println!("\n{table}");
     let out = root.join("bench/MIGRATE.md");
     let text = format!("<!-- written by `cargo xtask bench-migrate` -->\n{table}");
     std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))
+}
+
+/// The Job guest's limits from the shipped grants.yaml: its concurrency and memory.
+fn guest_limits(host: &Host) -> Result<wasm_hooks::manifest::Limits> {
+    let manifest = wasm_hooks::manifest::Manifest::load(&host.guests)?;
+    let guest = manifest.guests.into_iter().find(|g| g.name == GUEST);
+    Ok(guest
+        .with_context(|| format!("grants.yaml has no guest {GUEST}"))?
+        .limits)
 }
 
 /// The API server runs in this process: a debug build would measure the server.
@@ -128,13 +164,14 @@ fn parse(args: &[String]) -> Result<Options> {
         match value.parse::<usize>() {
             Ok(n) if n > 0 => Ok(n),
             _ => bail!(
-                "{flag} expects a positive number, got {value:?}; usage: cargo xtask bench-migrate [--volumes N] [--runs N]"
+                "{flag} expects a positive number, got {value:?}; usage: cargo xtask bench-migrate [--volumes N] [--runs N] [--scale-volumes N]"
             ),
         }
     };
     Ok(Options {
         volumes: number("--volumes", 1000)?,
         runs: number("--runs", 3)?,
+        scale_volumes: number("--scale-volumes", 10_000)?,
     })
 }
 
@@ -144,29 +181,50 @@ fn median(mut runs: Vec<Timing>) -> Timing {
     runs[runs.len() / 2]
 }
 
-fn table(options: &Options, host: &[HostRun], baseline: &[Timing]) -> String {
-    let ceiling = median(baseline.to_vec());
+fn table(
+    options: &Options,
+    limits: &wasm_hooks::manifest::Limits,
+    host: &[HostRun],
+    sequential: &[Timing],
+    concurrent: &[Timing],
+    scale: &HostRun,
+) -> String {
+    let same = median(concurrent.to_vec());
+    let sequential = median(sequential.to_vec());
     let creates = median(host.iter().map(|r| r.creates).collect());
     let pass1 = median(host.iter().map(|r| r.pass1).collect());
     let row = |what: &str, t: Timing| {
         format!(
-            "| {what} | {} | {:.2} s | {:.0} | {:.2}x |\n",
+            "| {what} | {} | {:.2} s | {:.0} | {:.2}x | {:.2}x |\n",
             t.objects,
             t.time.as_secs_f64(),
             t.per_second(),
-            t.per_second() / ceiling.per_second()
+            t.per_second() / same.per_second(),
+            t.per_second() / sequential.per_second(),
         )
     };
+    let concurrency = limits.concurrency;
     format!(
         "Pass 1 of the migration Job against the loopback API server (test-apiserver): a generated \
-         cluster of {} volumes x 3 replicas, median of {} runs, release builds, sequential creates.\n\n\
-         | creating Pass 1's objects | objects | time | objects/s | vs plain kube-rs |\n\
-         |---|---|---|---|---|\n{}{}{}",
+         cluster of {} volumes x 3 replicas, median of {} runs each, release builds, in one run \
+         against the same server code. The Job sends each batch's creates with up to \
+         {concurrency} in flight (`limits.concurrency`).\n\n\
+         | creating Pass 1's objects | objects | time | objects/s | vs kube-rs, {concurrency} in flight | vs kube-rs, sequential |\n\
+         |---|---|---|---|---|---|\n{}{}{}{}\n\
+         One Job on a cluster of {} volumes x 3 replicas (one run; the guest's memory limit is \
+         {} MiB, a guest over it fails the Job):\n\n\
+         | objects created | whole Pass 1 | objects/s | wall time (process start to stage1_completed) | host peak RSS |\n\
+         |---|---|---|---|---|\n\
+         | {} | {:.2} s | {:.0} | {:.2} s | {:.0} MiB |\n",
         options.volumes,
         options.runs,
         row(
-            "plain kube-rs loop (`migrate-baseline`, the ceiling)",
-            ceiling
+            &format!("plain kube-rs loop (`migrate-baseline`), {concurrency} in flight"),
+            same
+        ),
+        row(
+            "plain kube-rs loop (`migrate-baseline`), sequential",
+            sequential
         ),
         row(
             "`wasm-hooks job`: Pass 1 creates (first to last create request)",
@@ -176,5 +234,12 @@ fn table(options: &Options, host: &[HostRun], baseline: &[Timing]) -> String {
             "`wasm-hooks job`: whole Pass 1 (stage1_started to stage1_completed: reads LINSTOR, plans, lists, creates)",
             pass1
         ),
+        options.scale_volumes,
+        limits.memory_mib,
+        scale.pass1.objects,
+        scale.pass1.time.as_secs_f64(),
+        scale.pass1.per_second(),
+        scale.wall.as_secs_f64(),
+        scale.peak_rss_kib as f64 / 1024.0,
     )
 }

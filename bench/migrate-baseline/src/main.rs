@@ -1,11 +1,11 @@
 //! The ceiling for `cargo xtask bench-migrate`: creates the objects Pass 1 of the
-//! migration creates, one request at a time as the Job does, with a plain kube-rs loop
-//! (`DynamicObject` + `ApiResource`) and nothing else: no Wasm, no grants, no retries,
-//! no reads of LINSTOR's data.
+//! migration creates with a plain kube-rs loop (`DynamicObject` + `ApiResource`) and
+//! nothing else: no Wasm, no grants, no retries, no reads of LINSTOR's data. Either one
+//! request at a time, or with up to N in flight as the Job's host does.
 //!
-//! `migrate-baseline --kubeconfig PATH --objects FILE` reads FILE (a JSON array of
-//! objects), resolves each kind once by discovery (untimed), then times the creates and
-//! prints `{"created": N, "seconds": S}` on stdout.
+//! `migrate-baseline --kubeconfig PATH --objects FILE [--concurrency N]` reads FILE (a
+//! JSON array of objects), resolves each kind once by discovery (untimed), then times
+//! the creates and prints `{"created": N, "seconds": S, "concurrency": N}` on stdout.
 
 use anyhow::{Context, Result, bail};
 use kube::api::{Api, DynamicObject, PostParams};
@@ -36,7 +36,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<Value> {
-    let (kubeconfig, objects) = args()?;
+    let (kubeconfig, objects, concurrency) = args()?;
     let objects = read_objects(&objects)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -46,24 +46,32 @@ fn run() -> Result<Value> {
         let client = client(&kubeconfig).await?;
         let kinds = discover(&client, &objects).await?;
         let start = Instant::now();
-        create_all(&client, &kinds, &objects).await?;
+        let created = objects.len();
+        create_all(&client, &kinds, objects, concurrency).await?;
         let seconds = start.elapsed().as_secs_f64();
-        Ok(json!({"created": objects.len(), "seconds": seconds}))
+        Ok(json!({"created": created, "seconds": seconds, "concurrency": concurrency}))
     })
 }
 
-/// `--kubeconfig PATH --objects FILE`, both required.
-fn args() -> Result<(PathBuf, PathBuf)> {
+const USAGE: &str = "usage: migrate-baseline --kubeconfig PATH --objects FILE (a JSON array of objects) [--concurrency N (default 1)]";
+
+/// `--kubeconfig PATH --objects FILE`, both required; `--concurrency N`, at least 1.
+fn args() -> Result<(PathBuf, PathBuf, usize)> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let value = |flag: &str| {
         let at = args.iter().position(|a| a == flag);
-        at.and_then(|i| args.get(i + 1)).map(PathBuf::from)
+        at.and_then(|i| args.get(i + 1)).cloned()
+    };
+    let concurrency = match value("--concurrency") {
+        None => 1,
+        Some(n) => match n.parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => bail!("--concurrency expects a positive number, got {n:?}; {USAGE}"),
+        },
     };
     match (value("--kubeconfig"), value("--objects")) {
-        (Some(kubeconfig), Some(objects)) => Ok((kubeconfig, objects)),
-        _ => bail!(
-            "usage: migrate-baseline --kubeconfig PATH --objects FILE (a JSON array of objects)"
-        ),
+        (Some(kubeconfig), Some(objects)) => Ok((kubeconfig.into(), objects.into(), concurrency)),
+        _ => bail!("{USAGE}"),
     }
 }
 
@@ -122,12 +130,19 @@ async fn discover(client: &Client, objects: &[DynamicObject]) -> Result<Kinds> {
     Ok(kinds)
 }
 
-/// The timed part: one create per object, in order, each awaited before the next.
-async fn create_all(client: &Client, kinds: &Kinds, objects: &[DynamicObject]) -> Result<()> {
+/// The timed part: one create per object, in order, at most `concurrency` in flight
+/// (1: each awaited before the next).
+async fn create_all(
+    client: &Client,
+    kinds: &Kinds,
+    objects: Vec<DynamicObject>,
+    concurrency: usize,
+) -> Result<()> {
     let params = PostParams {
         field_manager: Some("migrate-baseline".into()),
         ..PostParams::default()
     };
+    let mut in_flight = tokio::task::JoinSet::new();
     for object in objects {
         let types = object
             .types
@@ -145,13 +160,28 @@ async fn create_all(client: &Client, kinds: &Kinds, objects: &[DynamicObject]) -
             ),
             (Scope::Cluster, _) => Api::all_with(client.clone(), resource),
         };
-        api.create(&params, object).await.with_context(|| {
-            format!(
-                "creating {} {}",
-                types.kind,
-                object.metadata.name.as_deref().unwrap_or("?")
-            )
-        })?;
+        let what = format!(
+            "creating {} {}",
+            types.kind,
+            object.metadata.name.as_deref().unwrap_or("?")
+        );
+        let params = params.clone();
+        in_flight.spawn(async move { api.create(&params, &object).await.context(what).map(drop) });
+        if in_flight.len() >= concurrency {
+            joined(in_flight.join_next().await)?;
+        }
+    }
+    while let Some(done) = in_flight.join_next().await {
+        joined(Some(done))?;
     }
     Ok(())
+}
+
+/// The outcome of one finished create.
+fn joined(done: Option<Result<Result<()>, tokio::task::JoinError>>) -> Result<()> {
+    match done {
+        Some(Ok(result)) => result,
+        Some(Err(e)) => bail!("a create task failed: {e}"),
+        None => Ok(()),
+    }
 }

@@ -4,14 +4,17 @@
 
 use anyhow::{Context, Result};
 use migration_data::snapshot::migration_state;
-use migration_data::{configmap, generator, linstor_crds};
+use migration_data::{configmap, generator, linstor_crds, module_config, new_control_plane_crds};
 use serde_json::Value;
 use test_apiserver::{Resource, Store, TestApiServer};
 
-/// LINSTOR's CRDs and a generated database of `volumes` volumes, and the state
+/// LINSTOR's CRDs and a generated database of `volumes` volumes, the new control
+/// plane's CRDs and ModuleConfig switched to it (the Job's pre-flight), and the state
 /// ConfigMap at not_started. No workloads: LINSTOR is stopped, the new control plane absent.
 pub fn seed(volumes: usize) -> Result<Vec<Value>> {
     let mut objects = linstor_crds()?;
+    objects.extend(new_control_plane_crds()?);
+    objects.push(module_config(true));
     objects.extend(generator::cluster(volumes));
     objects.push(configmap("not_started"));
     Ok(objects)
