@@ -374,6 +374,8 @@ impl World {
 
     fn set_switch(&mut self, key: &str, on: bool) {
         self.new_control_plane = on;
+        // The switch lives in the ModuleConfig, which the Job's pre-flight reads.
+        let _ = self.store.merge_patch(&module_config_key(), &json!({"spec": {"settings": {"newControlPlane": on}}}));
         self.values[key]["newControlPlane"] = json!(on);
         if let Some(before) = &mut self.before_restart {
             before[key]["newControlPlane"] = json!(on);
@@ -655,6 +657,15 @@ impl World {
             .unwrap_or_default();
         for rv in rvs {
             let name = rv["metadata"]["name"].as_str().unwrap_or_default();
+            // The rvr-controller labels each DRBDResource with its volume (the Job's Pass 2
+            // finds them by that label, as the real migrator does).
+            for d in drbd.iter().filter(|d| d["spec"]["actualNameOnTheNode"] == name) {
+                let labelled = d.pointer("/metadata/labels/sds-replicated-volume.deckhouse.io~1replicated-volume").is_some();
+                if let (false, Ok(key)) = (labelled, Key::of(d)) {
+                    let label = json!({"metadata": {"labels": {"sds-replicated-volume.deckhouse.io/replicated-volume": name}}});
+                    let _ = self.store.merge_patch(&key, &label);
+                }
+            }
             let in_maintenance = drbd.iter().any(|d| {
                 d.pointer("/metadata/labels/sds-replicated-volume.deckhouse.io~1replicated-volume")
                     .and_then(Value::as_str)
@@ -778,6 +789,27 @@ fn configmap_key() -> Key {
         namespace: Some(NAMESPACE.into()),
         name: CONFIGMAP.into(),
     }
+}
+
+/// The module's ModuleConfig, where an administrator sets `newControlPlane`.
+pub fn module_config_key() -> Key {
+    Key { api_version: "deckhouse.io/v1alpha1".into(), kind: "ModuleConfig".into(), namespace: None, name: "sds-replicated-volume".into() }
+}
+
+/// The ModuleConfig as Deckhouse keeps it, with the switch as given.
+pub fn module_config(new_control_plane: bool) -> Value {
+    json!({"apiVersion": "deckhouse.io/v1alpha1", "kind": "ModuleConfig",
+           "metadata": {"name": "sds-replicated-volume"},
+           "spec": {"enabled": true, "version": 1, "settings": {"newControlPlane": new_control_plane}}})
+}
+
+/// The new control plane's CRD the Job's pre-flight looks for: the module's chart
+/// installs its CRDs whatever the switch, so the simulated cluster always has it.
+pub fn new_control_plane_crd() -> Value {
+    json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "replicatedvolumes.storage.deckhouse.io"},
+           "spec": {"group": "storage.deckhouse.io", "scope": "Cluster",
+                    "names": {"kind": "ReplicatedVolume", "plural": "replicatedvolumes"}}})
 }
 
 fn job_key() -> Key {
