@@ -46,7 +46,7 @@ class Inputs:
 
     def __init__(self, values: Any):
         if not isinstance(values, dict):
-            raise ValueError(f"values must be a JSON object with a {VALUES_KEY!r} key, got {_kind(values)}")
+            raise ValueError(f'values must be a JSON object with a "{VALUES_KEY}" key, got {_kind(values)}')
         module = values.get(VALUES_KEY)
         switch = _pointer(module, "newControlPlane")
         if switch is not None and not isinstance(switch, bool):
