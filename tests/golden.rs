@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn fixtures(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(sub)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .join(sub)
 }
 
 fn run_cases(hooks_dir: &Path, cases: &Path) {
@@ -22,9 +24,16 @@ fn run_cases(hooks_dir: &Path, cases: &Path) {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "golden cases failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "golden cases failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let summary = stdout.lines().last().unwrap_or_default();
-    assert!(summary.ends_with(" passed, 0 failed") && !summary.starts_with("0 "), "{summary}");
+    assert!(
+        summary.ends_with(" passed, 0 failed") && !summary.starts_with("0 "),
+        "{summary}"
+    );
 }
 
 #[test]
@@ -43,8 +52,13 @@ fn nine_state_guest_fixtures() {
 /// Points the hooks folder's grants.yaml at the nine-state components.
 pub fn nine_state(dir: &Path) {
     let grants = std::fs::read_to_string(dir.join("grants.yaml")).unwrap();
-    let swapped = grants.replace("guest_hook.wasm", "nine_state_hook.wasm").replace("guest_render.wasm", "nine_state_render.wasm");
-    assert_ne!(grants, swapped, "grants.yaml names the seed guests' components");
+    let swapped = grants
+        .replace("guest_hook.wasm", "nine_state_hook.wasm")
+        .replace("guest_render.wasm", "nine_state_render.wasm");
+    assert_ne!(
+        grants, swapped,
+        "grants.yaml names the seed guests' components"
+    );
     std::fs::write(dir.join("grants.yaml"), swapped).unwrap();
 }
 
@@ -52,14 +66,33 @@ pub fn nine_state(dir: &Path) {
 fn a_failing_case_is_reported_and_fails_the_command() {
     let tmp = tempfile::tempdir().unwrap();
     let case = tmp.path().join("wrong-expectation");
-    copy_dir(&fixtures("hooks/control-plane-migration-state-sync/row-stage1-started"), &case);
+    copy_dir(
+        &fixtures("hooks/control-plane-migration-state-sync/row-stage1-started"),
+        &case,
+    );
     let expected = std::fs::read_to_string(case.join("expected/values-patch.json")).unwrap();
-    assert_ne!(expected.trim(), "[]", "the case must expect a values change");
+    assert_ne!(
+        expected.trim(),
+        "[]",
+        "the case must expect a values change"
+    );
     std::fs::write(case.join("expected/values-patch.json"), "[]").unwrap();
-    let out = Command::new(common::HOST).arg("--hooks-dir").arg(guest_artifacts::hooks_dir()).arg("test").arg(tmp.path()).env("UPDATE_GOLDEN", "false").output().unwrap();
+    let out = Command::new(common::HOST)
+        .arg("--hooks-dir")
+        .arg(guest_artifacts::hooks_dir())
+        .arg("test")
+        .arg(tmp.path())
+        .env("UPDATE_GOLDEN", "false")
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{stdout}");
-    assert!(stdout.contains("FAILED") && stdout.contains("values-patch.json differs") && stdout.ends_with("0 passed, 1 failed\n"), "{stdout}");
+    assert!(
+        stdout.contains("FAILED")
+            && stdout.contains("values-patch.json differs")
+            && stdout.ends_with("0 passed, 1 failed\n"),
+        "{stdout}"
+    );
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use test_apiserver::{Resource, TestApiServer};
 use wasm_hooks::capabilities::backend::KubeBackend;
 use wasm_hooks::capabilities::live::{LiveBackend, LiveOptions};
-use wasm_hooks::capabilities::types::{KubeError, ListQuery, ObjectRef, PatchKind};
+use wasm_hooks::capabilities::types::{
+    CreateMode, DeleteMode, KubeError, ListQuery, ObjectRef, PatchKind, PatchOptions,
+};
 
 const RV_CRD: &str = include_str!("crds/storage.deckhouse.io_replicatedvolumes.yaml");
 const LINSTOR_CRDS: &str = include_str!("crds/internal.linstor.linbit.com.yaml");
@@ -81,6 +83,7 @@ fn cm_query(selector: Option<&str>) -> ListQuery {
         kind: "ConfigMap".into(),
         namespace: Some("d8".into()),
         label_selector: selector.map(str::to_owned),
+        ..ListQuery::default()
     }
 }
 
@@ -130,15 +133,18 @@ fn list_filters_by_label_and_namespace_and_types_items() {
             .collect::<Vec<_>>()
     };
     assert_eq!(
-        names(s.backend.list(&cm_query(Some("app=x"))).unwrap()),
+        names(s.backend.list(&cm_query(Some("app=x"))).unwrap().items),
         ["a"]
     );
-    assert_eq!(names(s.backend.list(&cm_query(None)).unwrap()), ["a", "b"]);
+    assert_eq!(
+        names(s.backend.list(&cm_query(None)).unwrap().items),
+        ["a", "b"]
+    );
     let everywhere = ListQuery {
         namespace: None,
         ..cm_query(Some("app=x"))
     };
-    let items = s.backend.list(&everywhere).unwrap();
+    let items = s.backend.list(&everywhere).unwrap().items;
     assert_eq!(names(items.clone()), ["a", "c"]);
     assert!(
         items
@@ -164,14 +170,17 @@ fn list_of_a_bad_selector_is_invalid() {
 #[test]
 fn create_then_create_again() {
     let mut s = setup();
-    let created = s.backend.create(cm("a", "x"), false).unwrap();
+    let created = s.backend.create(cm("a", "x"), CreateMode::Create).unwrap();
     assert_eq!(created["metadata"]["resourceVersion"], "1");
     assert_error(
-        s.backend.create(cm("a", "other"), false),
+        s.backend.create(cm("a", "other"), CreateMode::Create),
         |e| matches!(e, KubeError::Conflict(_)),
         "already exists",
     );
-    let existing = s.backend.create(cm("a", "other"), true).unwrap();
+    let existing = s
+        .backend
+        .create(cm("a", "other"), CreateMode::IfNotExists)
+        .unwrap();
     assert_eq!(
         existing, created,
         "if_absent answers the stored object, unchanged"
@@ -190,7 +199,7 @@ fn create_of_a_cluster_scoped_custom_resource() {
     let mut s = setup();
     let rv = json!({"apiVersion": "storage.deckhouse.io/v1alpha1", "kind": "ReplicatedVolume",
                     "metadata": {"name": "pvc-1"}, "spec": {"size": "1Gi"}});
-    s.backend.create(rv, false).unwrap();
+    s.backend.create(rv, CreateMode::Create).unwrap();
     let rv_ref = ObjectRef::of(
         &json!({"apiVersion": "storage.deckhouse.io/v1alpha1", "kind": "ReplicatedVolume",
                                        "metadata": {"name": "pvc-1"}}),
@@ -215,6 +224,7 @@ fn merge_patch_sends_merge_patch_json() {
             &cm_ref("a"),
             PatchKind::Merge,
             json!({"data": {"k": null, "n": "1"}}),
+            &PatchOptions::default(),
         )
         .unwrap();
     assert_eq!(patched["data"], json!({"n": "1"}));
@@ -230,7 +240,10 @@ fn json_patch_sends_json_patch_json() {
     let mut s = setup();
     seed(&s.server, cm("a", "x"));
     let ops = json!([{"op": "test", "path": "/data/k", "value": "v"}, {"op": "replace", "path": "/data/k", "value": "w"}]);
-    let patched = s.backend.patch(&cm_ref("a"), PatchKind::Json, ops).unwrap();
+    let patched = s
+        .backend
+        .patch(&cm_ref("a"), PatchKind::Json, ops, &PatchOptions::default())
+        .unwrap();
     assert_eq!(patched["data"]["k"], "w");
     let last = s.server.requests().pop().unwrap();
     assert_eq!(
@@ -245,25 +258,44 @@ fn patch_errors_map_to_kinds() {
     seed(&s.server, cm("a", "x"));
     let failed_test = json!([{"op": "test", "path": "/data/k", "value": "nope"}]);
     assert_error(
-        s.backend.patch(&cm_ref("a"), PatchKind::Json, failed_test),
+        s.backend.patch(
+            &cm_ref("a"),
+            PatchKind::Json,
+            failed_test,
+            &PatchOptions::default(),
+        ),
         |e| matches!(e, KubeError::Conflict(_)),
         "HTTP 409",
     );
     let stale = json!({"metadata": {"resourceVersion": "999"}});
     assert_error(
-        s.backend.patch(&cm_ref("a"), PatchKind::Merge, stale),
+        s.backend.patch(
+            &cm_ref("a"),
+            PatchKind::Merge,
+            stale,
+            &PatchOptions::default(),
+        ),
         |e| matches!(e, KubeError::Conflict(_)),
         "modified",
     );
     let rename = json!({"metadata": {"name": "b"}});
     assert_error(
-        s.backend.patch(&cm_ref("a"), PatchKind::Merge, rename),
+        s.backend.patch(
+            &cm_ref("a"),
+            PatchKind::Merge,
+            rename,
+            &PatchOptions::default(),
+        ),
         |e| matches!(e, KubeError::Invalid(_)),
         "HTTP 422",
     );
     assert_error(
-        s.backend
-            .patch(&cm_ref("ghost"), PatchKind::Merge, json!({})),
+        s.backend.patch(
+            &cm_ref("ghost"),
+            PatchKind::Merge,
+            json!({}),
+            &PatchOptions::default(),
+        ),
         |e| matches!(e, KubeError::NotFound(_)),
         "ConfigMap d8/ghost",
     );
@@ -273,13 +305,14 @@ fn patch_errors_map_to_kinds() {
 fn delete_then_not_found() {
     let mut s = setup();
     seed(&s.server, cm("a", "x"));
-    s.backend.delete(&cm_ref("a")).unwrap();
+    s.backend
+        .delete(&cm_ref("a"), DeleteMode::Foreground)
+        .unwrap();
     assert!(s.server.store().lock().unwrap().is_empty());
-    assert_error(
-        s.backend.delete(&cm_ref("a")),
-        |e| matches!(e, KubeError::NotFound(_)),
-        "delete ConfigMap d8/a",
-    );
+    // Deleting what is already gone is not an error (the WIT contract, and Deckhouse's).
+    s.backend
+        .delete(&cm_ref("a"), DeleteMode::Background)
+        .unwrap();
     assert_error(
         s.backend.get(&cm_ref("a")),
         |e| matches!(e, KubeError::NotFound(_)),
@@ -329,7 +362,7 @@ fn scope_mistakes_are_invalid_before_any_request() {
     let node =
         json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n", "namespace": "d8"}});
     assert_error(
-        s.backend.create(node, false),
+        s.backend.create(node, CreateMode::Create),
         |e| matches!(e, KubeError::Invalid(_)),
         "cluster-scoped",
     );
@@ -375,7 +408,7 @@ fn server_errors_are_retried_until_success() {
 fn discovery_is_retried_too() {
     let mut s = setup();
     s.server.fail_next(2, 503);
-    assert!(s.backend.list(&cm_query(None)).unwrap().is_empty());
+    assert!(s.backend.list(&cm_query(None)).unwrap().items.is_empty());
     assert_eq!(s.server.request_count(), 4);
 }
 
@@ -384,7 +417,7 @@ fn retried_create_succeeds_once() {
     let mut s = setup();
     s.backend.list(&cm_query(None)).unwrap();
     s.server.fail_next(2, 500);
-    s.backend.create(cm("a", "x"), false).unwrap();
+    s.backend.create(cm("a", "x"), CreateMode::Create).unwrap();
     assert_eq!(s.server.store().lock().unwrap().len(), 1);
 }
 
@@ -508,14 +541,14 @@ fn a_crashing_server_stops_the_job_with_unavailable() {
     let mut s = setup();
     s.backend.list(&cm_query(None)).unwrap();
     s.server.crash_after(1);
-    s.backend.create(cm("a", "x"), false).unwrap();
+    s.backend.create(cm("a", "x"), CreateMode::Create).unwrap();
     assert_error(
-        s.backend.create(cm("b", "x"), false),
+        s.backend.create(cm("b", "x"), CreateMode::Create),
         |e| matches!(e, KubeError::Unavailable(_)),
         "crashed",
     );
     s.server.heal();
-    s.backend.create(cm("b", "x"), false).unwrap();
+    s.backend.create(cm("b", "x"), CreateMode::Create).unwrap();
 }
 
 #[test]

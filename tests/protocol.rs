@@ -18,10 +18,22 @@ fn dist_layout() -> (tempfile::TempDir, std::path::PathBuf) {
 #[test]
 fn hook_list_works_with_an_empty_environment_from_beside_the_binary() {
     let (tmp, _) = dist_layout();
-    let out = std::process::Command::new(tmp.path().join("wasm-hooks")).env_clear().args(["hook", "list"]).current_dir("/").output().unwrap();
+    let out = std::process::Command::new(tmp.path().join("wasm-hooks"))
+        .env_clear()
+        .args(["hook", "list"])
+        .current_dir("/")
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(stdout, "Found 2 items:\n0 - control-plane-migration-state-sync\n1 - control-plane-migration-render-plan\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout,
+        "Found 2 items:\n0 - control-plane-migration-state-sync\n1 - control-plane-migration-render-plan\n"
+    );
     // Deckhouse's discovery regex.
     assert!(stdout.starts_with("Found 2 items"));
 }
@@ -29,30 +41,74 @@ fn hook_list_works_with_an_empty_environment_from_beside_the_binary() {
 #[test]
 fn hook_config_is_valid_batch_config_and_only_config_on_stdout() {
     let dir = guest_artifacts::hooks_dir();
-    let (code, stdout, stderr) = host(&["--hooks-dir", dir.to_str().unwrap(), "hook", "config"], &[]);
+    let (code, stdout, stderr) = host(
+        &["--hooks-dir", dir.to_str().unwrap(), "hook", "config"],
+        &[],
+    );
     assert_eq!(code, 0, "{stderr}");
     let config: Value = serde_json::from_str(&stdout).expect("stdout is exactly one JSON document");
     assert_valid("batch-config-v1.json", &config);
     let hooks = config["hooks"].as_array().unwrap();
-    assert_eq!(hooks[0]["metadata"]["name"], "control-plane-migration-state-sync");
+    assert_eq!(
+        hooks[0]["metadata"]["name"],
+        "control-plane-migration-state-sync"
+    );
     assert_eq!(hooks[0]["beforeHelm"], 5);
-    assert_eq!(hooks[1]["beforeHelm"], 10, "the render plan runs after the state sync");
+    assert_eq!(
+        hooks[1]["beforeHelm"], 10,
+        "the render plan runs after the state sync"
+    );
     let cm = &hooks[0]["kubernetes"][0];
     assert_eq!(cm["kind"], "ConfigMap");
-    assert_eq!(cm["namespace"], json!({"nameSelector": {"matchNames": ["d8-sds-replicated-volume"]}}));
+    assert_eq!(
+        cm["namespace"],
+        json!({"nameSelector": {"matchNames": ["d8-sds-replicated-volume"]}})
+    );
+    // Every kubernetes and schedule binding runs in the module's own queue, never `main`.
+    for hook in hooks {
+        for binding in hook
+            .get("kubernetes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .chain(
+                hook.get("schedule")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten(),
+            )
+        {
+            assert_eq!(
+                binding["queue"], "modules/sds-replicated-volume",
+                "{binding}"
+            );
+        }
+    }
 }
 
 #[test]
 fn shell_protocol_config_for_a_single_hook_install_is_valid_v1() {
     let (_tmp, dir) = common::hooks_copy();
     let grants = std::fs::read_to_string(dir.join("grants.yaml")).unwrap();
-    let single: String = grants.split("\n  - name: control-plane-migration-render-plan").next().unwrap().to_owned();
+    let single: String = grants
+        .split("\n  - name: control-plane-migration-render-plan")
+        .next()
+        .unwrap()
+        .to_owned();
     std::fs::write(dir.join("grants.yaml"), single).unwrap();
     let (code, stdout, stderr) = host(&["--hooks-dir", dir.to_str().unwrap(), "--config"], &[]);
     assert_eq!(code, 0, "{stderr}");
     let config: Value = serde_json::from_str(&stdout).unwrap();
     assert_valid("shell-config-v1.json", &config);
-    assert_eq!(config["kubernetes"][0]["executeHookOnEvent"], json!(["Added", "Modified", "Deleted"]));
+    // No event filter: shell-operator's default, every event type.
+    assert!(
+        config["kubernetes"][0].get("executeHookOnEvent").is_none(),
+        "{config}"
+    );
+    assert_eq!(
+        config["kubernetes"][0]["queue"],
+        "modules/sds-replicated-volume"
+    );
 }
 
 #[test]
@@ -61,7 +117,10 @@ fn shell_protocol_refuses_an_install_with_several_hooks() {
     let (code, stdout, stderr) = host(&["--hooks-dir", dir.to_str().unwrap(), "--config"], &[]);
     assert_eq!(code, 1);
     assert!(stdout.is_empty());
-    assert!(stderr.contains("the shell protocol runs exactly one hook"), "{stderr}");
+    assert!(
+        stderr.contains("the shell protocol runs exactly one hook"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -94,19 +153,44 @@ fn bad_input_names_what_and_where_and_writes_nothing() {
     let values = json!({"sdsReplicatedVolume": {}});
     let run = common::hook_run(&dir, 0, "{not json", &values, &json!({}));
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("cannot read binding context from") && run.stderr.contains("bc.json"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot read binding context from") && run.stderr.contains("binding-context.json"),
+        "{}",
+        run.stderr
+    );
     assert!(run.wrote_nothing());
-    let run = common::hook_run(&dir, 0, r#"[{"binding":"beforeHelm","snapshots":{}},{"type":"Event"}]"#, &values, &json!({}));
+    let run = common::hook_run(
+        &dir,
+        0,
+        r#"[{"binding":"beforeHelm","snapshots":{}},{"type":"Event"}]"#,
+        &values,
+        &json!({}),
+    );
     assert!(run.stderr.contains("element 1"), "{}", run.stderr);
-    let (code, _, stderr) = host(&["--hooks-dir", dir.to_str().unwrap(), "hook", "run", "7"], &[]);
+    let (code, _, stderr) = host(
+        &["--hooks-dir", dir.to_str().unwrap(), "hook", "run", "7"],
+        &[],
+    );
     assert_eq!(code, 1);
-    assert!(stderr.contains("no hook number 7: `hook list` shows 2 hooks"), "{stderr}");
-    let (code, _, stderr) = host(&["--hooks-dir", dir.to_str().unwrap(), "hook", "run", "0"], &[]);
+    assert!(
+        stderr.contains("no hook number 7: `hook list` shows 2 hooks"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = host(
+        &["--hooks-dir", dir.to_str().unwrap(), "hook", "run", "0"],
+        &[],
+    );
     assert_eq!(code, 1);
-    assert!(stderr.contains("BINDING_CONTEXT_PATH is not set"), "{stderr}");
+    assert!(
+        stderr.contains("BINDING_CONTEXT_PATH is not set"),
+        "{stderr}"
+    );
     let (code, _, stderr) = host(&["--hooks-dir", "/nonexistent", "hook", "list"], &[]);
     assert_eq!(code, 1);
-    assert!(stderr.contains("cannot read the grants manifest /nonexistent/grants.yaml"), "{stderr}");
+    assert!(
+        stderr.contains("cannot read the grants manifest /nonexistent/grants.yaml"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -117,15 +201,30 @@ fn hook_ready_and_check_answer_sanely() {
     let tmp = tempfile::tempdir().unwrap();
     let settings = tmp.path().join("settings.json");
     std::fs::write(&settings, r#"{"newControlPlane": true}"#).unwrap();
-    assert_eq!(host(&["--hooks-dir", d, "hook", "check"], &[("SETTINGS_PATH", settings.to_str().unwrap())]).0, 0);
+    assert_eq!(
+        host(
+            &["--hooks-dir", d, "hook", "check"],
+            &[("SETTINGS_PATH", settings.to_str().unwrap())]
+        )
+        .0,
+        0
+    );
     std::fs::write(&settings, "[1]").unwrap();
-    let (code, _, stderr) = host(&["--hooks-dir", d, "hook", "check"], &[("SETTINGS_PATH", settings.to_str().unwrap())]);
+    let (code, _, stderr) = host(
+        &["--hooks-dir", d, "hook", "check"],
+        &[("SETTINGS_PATH", settings.to_str().unwrap())],
+    );
     assert_eq!(code, 1);
     assert!(stderr.contains(r#""valid":false"#), "{stderr}");
 }
 
 fn cache_entries(cache: &Path, ext: &str) -> Vec<std::path::PathBuf> {
-    let mut v: Vec<_> = std::fs::read_dir(cache).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == ext)).collect();
+    let mut v: Vec<_> = std::fs::read_dir(cache)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect();
     v.sort();
     v
 }
@@ -141,7 +240,11 @@ fn precompile_fills_the_cache_and_bad_entries_are_rebuilt() {
     assert_eq!(entries.len(), 3, "one entry per guest of grants.yaml");
     // Warm: nothing is compiled again.
     let (_, _, stderr) = host(&["--hooks-dir", d, "precompile"], &[]);
-    assert_eq!(stderr.matches(r#""origin":"Cached""#).count(), 3, "{stderr}");
+    assert_eq!(
+        stderr.matches(r#""origin":"Cached""#).count(),
+        3,
+        "{stderr}"
+    );
     // Corrupted: detected by checksum and rebuilt.
     let mut bytes = std::fs::read(&entries[0]).unwrap();
     let mid = bytes.len() / 2;
@@ -154,10 +257,20 @@ fn precompile_fills_the_cache_and_bad_entries_are_rebuilt() {
     std::fs::write(entries[1].with_extension("sum"), sum).unwrap();
     let (code, _, stderr) = host(&["--hooks-dir", d, "precompile"], &[]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("precompiled component is corrupted; rebuilding"), "{stderr}");
-    assert!(stderr.contains("precompiled component does not fit this engine; rebuilding"), "{stderr}");
+    assert!(
+        stderr.contains("precompiled component is corrupted; rebuilding"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("precompiled component does not fit this engine; rebuilding"),
+        "{stderr}"
+    );
     let (_, _, stderr) = host(&["--hooks-dir", d, "precompile"], &[]);
-    assert_eq!(stderr.matches(r#""origin":"Cached""#).count(), 3, "rebuilt entries are valid again: {stderr}");
+    assert_eq!(
+        stderr.matches(r#""origin":"Cached""#).count(),
+        3,
+        "rebuilt entries are valid again: {stderr}"
+    );
 }
 
 #[test]
@@ -168,9 +281,17 @@ fn replacing_a_guest_component_changes_behaviour_with_the_same_host() {
     let values = json!({"sdsReplicatedVolume": {"newControlPlane": true, "internal": {"controlPlaneMigration": "stage2_started"}}});
     let seed = common::hook_run(&dir, 0, &bc, &values, &json!({}));
     assert_eq!(seed.code, 0, "{}", seed.stderr);
-    assert!(seed.values_ops().is_empty(), "the seed guest does not know stage3_started: {}", seed.values_patch);
+    assert!(
+        seed.values_ops().is_empty(),
+        "the seed guest does not know stage3_started: {}",
+        seed.values_patch
+    );
     // Same binary, same grants.yaml: only the component file changes.
-    std::fs::copy(guest_artifacts::component("nine-state-hook"), dir.join("guest_hook.wasm")).unwrap();
+    std::fs::copy(
+        guest_artifacts::component("nine-state-hook"),
+        dir.join("guest_hook.wasm"),
+    )
+    .unwrap();
     let nine = common::hook_run(&dir, 0, &bc, &values, &json!({}));
     assert_eq!(nine.code, 0, "{}", nine.stderr);
     assert!(nine.values_ops().contains(&json!({"op": "add", "path": "/sdsReplicatedVolume/internal/controlPlaneMigration", "value": "stage3_started"})), "{}", nine.values_patch);
@@ -181,20 +302,44 @@ fn the_readme_shows_what_plan_prints() {
     let dir = guest_artifacts::hooks_dir();
     let (code, stdout, stderr) = host(&["--hooks-dir", dir.to_str().unwrap(), "plan"], &[]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("| true | stage1_started | — | — | — | — | rendered |"), "{stdout}");
+    assert!(
+        stdout.contains("| true | stage1_started | — | — | — | — | rendered |"),
+        "{stdout}"
+    );
     assert!(stdout.contains("stateDiagram-v2"), "{stdout}");
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
-    assert!(readme.contains(stdout.trim()), "README.md is stale: paste the output of `wasm-hooks plan`:\n{stdout}");
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    assert!(
+        readme.contains(stdout.trim()),
+        "README.md is stale: paste the output of `wasm-hooks plan`:\n{stdout}"
+    );
 }
 
 #[test]
 fn the_chart_job_runs_a_job_guest_of_grants_yaml() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let job = std::fs::read_to_string(root.join("templates/migration/job.yaml")).unwrap();
-    let command = job.lines().find_map(|l| l.trim().strip_prefix("command: ")).expect("the Job has a command");
+    let command = job
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("command: "))
+        .expect("the Job has a command");
     let command: Vec<String> = serde_json::from_str(command).unwrap();
-    assert_eq!(command[..2], ["/hooks/wasm-hooks".to_owned(), "job".to_owned()]);
-    let grants: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(root.join("grants.yaml")).unwrap()).unwrap();
-    let guest = grants["guests"].as_sequence().unwrap().iter().find(|g| g["name"].as_str() == Some(command[2].as_str()));
-    assert_eq!(guest.and_then(|g| g["world"].as_str()), Some("job"), "{} is not a job guest of grants.yaml", command[2]);
+    assert_eq!(
+        command[..2],
+        ["/hooks/wasm-hooks".to_owned(), "job".to_owned()]
+    );
+    let grants: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(root.join("grants.yaml")).unwrap()).unwrap();
+    let guest = grants["guests"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"].as_str() == Some(command[2].as_str()));
+    assert_eq!(
+        guest.and_then(|g| g["world"].as_str()),
+        Some("job"),
+        "{} is not a job guest of grants.yaml",
+        command[2]
+    );
 }

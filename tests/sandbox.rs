@@ -32,14 +32,23 @@ fn hooks() -> (tempfile::TempDir, std::path::PathBuf) {
 fn run_mode(dir: &Path, mode: &str) -> Run {
     let bc = json!([{"binding": "beforeHelm", "snapshots": {"state": [{"object": {
         "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "probe", "namespace": "probe-ns"}, "data": {"state": "x"}}}]}}]);
-    hook_run(dir, 0, &bc.to_string(), &json!({"probe": {}}), &json!({"misbehave": {"mode": mode}}))
+    hook_run(
+        dir,
+        0,
+        &bc.to_string(),
+        &json!({"probe": {}}),
+        &json!({"misbehave": {"mode": mode}}),
+    )
 }
 
 /// The probe the guest reported through its values patch.
 fn probe(run: &Run) -> Value {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let ops = run.values_ops();
-    let op = ops.iter().find(|o| o["path"] == "/probe/internal/probe").expect("probe op");
+    let op = ops
+        .iter()
+        .find(|o| o["path"] == "/probe/internal/probe")
+        .expect("probe op");
     op["value"].clone()
 }
 
@@ -56,7 +65,10 @@ fn a_well_behaved_run_writes_its_outputs() {
     let (_t, dir) = hooks();
     let run = run_mode(&dir, "ok");
     assert_eq!(probe(&run)["result"]["Ok"], "fine");
-    assert_eq!(run.values_ops()[0], json!({"op": "add", "path": "/probe/internal", "value": {}}));
+    assert_eq!(
+        run.values_ops()[0],
+        json!({"op": "add", "path": "/probe/internal", "value": {}})
+    );
 }
 
 #[test]
@@ -89,9 +101,19 @@ fn kubernetes_beyond_grants_is_forbidden_and_audited() {
     let (_t, dir) = hooks();
     let run = run_mode(&dir, "forbidden-get");
     let p = probe(&run);
-    let msg = p["result"]["Ok"].as_str().or(p["result"]["Err"].as_str()).unwrap();
-    assert!(msg.starts_with("forbidden: misbehave may not get Secret kube-system/admin-token"), "{p}");
-    let audit = run.stderr.lines().find(|l| l.contains("\"audit\":true")).expect("audit line");
+    let msg = p["result"]["Ok"]
+        .as_str()
+        .or(p["result"]["Err"].as_str())
+        .unwrap();
+    assert!(
+        msg.starts_with("forbidden: misbehave may not get Secret kube-system/admin-token"),
+        "{p}"
+    );
+    let audit = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("\"audit\":true"))
+        .expect("audit line");
     let audit: Value = serde_json::from_str(audit).unwrap();
     assert_eq!(audit["guest"], "misbehave");
     assert_eq!(audit["verb"], "get");
@@ -108,38 +130,65 @@ fn granted_reads_are_served_from_the_snapshots() {
 #[test]
 fn a_cpu_hog_hits_its_deadline() {
     let (_t, dir) = hooks();
-    assert_failed(&run_mode(&dir, "loop"), &["guest misbehave exceeded its CPU deadline of 500 ms"]);
+    assert_failed(
+        &run_mode(&dir, "loop"),
+        &["guest misbehave exceeded its CPU deadline of 500 ms"],
+    );
 }
 
 #[test]
 fn a_memory_hog_hits_its_limit() {
     let (_t, dir) = hooks();
-    assert_failed(&run_mode(&dir, "oom"), &["guest misbehave exceeded its memory limit of 32 MiB"]);
+    assert_failed(
+        &run_mode(&dir, "oom"),
+        &["guest misbehave exceeded its memory limit of 32 MiB"],
+    );
 }
 
 #[test]
 fn a_panic_shows_its_message() {
     let (_t, dir) = hooks();
-    assert_failed(&run_mode(&dir, "panic"), &["guest misbehave panicked", "deliberate panic in misbehave-hook"]);
+    assert_failed(
+        &run_mode(&dir, "panic"),
+        &[
+            "guest misbehave panicked",
+            "deliberate panic in misbehave-hook",
+        ],
+    );
 }
 
 #[test]
 fn a_guest_error_fails_the_run_without_output() {
     let (_t, dir) = hooks();
-    assert_failed(&run_mode(&dir, "error"), &["guest misbehave failed: the guest says no"]);
+    assert_failed(
+        &run_mode(&dir, "error"),
+        &["guest misbehave failed: the guest says no"],
+    );
 }
 
 #[test]
 fn invalid_guest_output_is_rejected() {
     let (_t, dir) = hooks();
-    assert_failed(&run_mode(&dir, "bad-values-op"), &["guest misbehave returned an invalid values op", "/internal/x"]);
+    assert_failed(
+        &run_mode(&dir, "bad-values-op"),
+        &[
+            "guest misbehave returned an invalid values op",
+            "/internal/x",
+        ],
+    );
 }
 
 #[test]
 fn a_file_that_is_not_a_component_is_a_clear_error() {
     let (_t, dir) = hooks();
     std::fs::write(dir.join("misbehave_hook.wasm"), b"\0asm not really").unwrap();
-    assert_failed(&run_mode(&dir, "ok"), &["guest misbehave: cannot load component", "misbehave_hook.wasm"]);
+    assert_failed(
+        &run_mode(&dir, "ok"),
+        &[
+            "guest misbehave: cannot load component",
+            "misbehave_hook.wasm",
+        ],
+    );
 }
 
 #[test]
@@ -147,7 +196,13 @@ fn a_binding_beyond_read_grants_is_refused_at_config_time() {
     let (_t, dir) = hooks();
     let narrowed = GRANTS.replace("names: [probe]", "names: [something-else]");
     std::fs::write(dir.join("grants.yaml"), narrowed).unwrap();
-    let (code, _, stderr) = common::host(&["--hooks-dir", dir.to_str().unwrap(), "hook", "config"], &[]);
+    let (code, _, stderr) = common::host(
+        &["--hooks-dir", dir.to_str().unwrap(), "hook", "config"],
+        &[],
+    );
     assert_eq!(code, 1);
-    assert!(stderr.contains("binding \\\"state\\\" watches ConfigMap (v1) beyond its grants"), "{stderr}");
+    assert!(
+        stderr.contains("binding \\\"state\\\" watches ConfigMap (v1) beyond its grants"),
+        "{stderr}"
+    );
 }

@@ -11,16 +11,24 @@ wit_bindgen::generate!({ path: "../wit", world: "job-guest" });
 
 use deckhouse::hooks::types as wit;
 use deckhouse::hooks::{kubernetes, log as wit_log};
-use exports::deckhouse::hooks::job::{Guest, StepResult};
+use exports::deckhouse::hooks::job::{Guest, Report, StepResult};
 
 struct Migrator;
 
 impl Guest for Migrator {
-    fn step() -> Result<StepResult, String> {
+    fn step(_settings: String) -> Result<StepResult, String> {
         match crate::step(&mut Imports, &mut Imports)? {
             Step::Done(summary) => Ok(StepResult::Done(summary)),
             Step::Wait(ms, why) => Ok(StepResult::Wait((ms, why))),
         }
+    }
+
+    fn rehearse(_settings: String) -> Result<Report, String> {
+        Err("this build of the migrator has no rehearsal yet".into())
+    }
+
+    fn status(_settings: String) -> Result<Report, String> {
+        Err("this build of the migrator has no status report yet".into())
     }
 }
 
@@ -35,21 +43,31 @@ impl Cluster for Imports {
     }
 
     fn list(&mut self, query: &ListQuery) -> Result<Vec<Value>, KubeError> {
-        let query = wit::ListQuery {
+        let mut query = wit::ListQuery {
             api_version: query.api_version.clone(),
             kind: query.kind.clone(),
             namespace: query.namespace.clone(),
             label_selector: query.label_selector.clone(),
+            field_selector: None,
+            limit: Some(500),
+            continue_token: None,
         };
-        kubernetes::list(&query)
-            .map_err(from_wit)?
-            .into_iter()
-            .map(parse)
-            .collect()
+        let mut all = Vec::new();
+        loop {
+            let page = kubernetes::list(&query).map_err(from_wit)?;
+            for item in page.items {
+                all.push(parse(item)?);
+            }
+            match page.continue_token {
+                Some(token) => query.continue_token = Some(token),
+                None => return Ok(all),
+            }
+        }
     }
 
     fn create(&mut self, object: &Value, if_absent: bool) -> Result<Value, KubeError> {
-        parse(kubernetes::create(&object.to_string(), if_absent).map_err(from_wit)?)
+        let mode = if if_absent { wit::CreateMode::IfNotExists } else { wit::CreateMode::Create };
+        parse(kubernetes::create(&object.to_string(), mode).map_err(from_wit)?)
     }
 
     fn patch(
@@ -62,11 +80,12 @@ impl Cluster for Imports {
             PatchKind::Merge => wit::PatchKind::Merge,
             PatchKind::Json => wit::PatchKind::Json,
         };
-        parse(kubernetes::patch(&to_wit_ref(object), kind, &patch.to_string()).map_err(from_wit)?)
+        let options = wit::PatchOptions { subresource: None, ignore_missing_object: false };
+        parse(kubernetes::patch(&to_wit_ref(object), kind, &patch.to_string(), &options).map_err(from_wit)?)
     }
 
     fn delete(&mut self, object: &ObjRef) -> Result<(), KubeError> {
-        kubernetes::delete(&to_wit_ref(object)).map_err(from_wit)
+        kubernetes::delete(&to_wit_ref(object), wit::DeleteMode::Background).map_err(from_wit)
     }
 }
 
@@ -101,7 +120,7 @@ fn from_wit(error: wit::KubeError) -> KubeError {
         wit::KubeError::Forbidden(m) => KubeError::Forbidden(m),
         wit::KubeError::Conflict(m) => KubeError::Conflict(m),
         wit::KubeError::Invalid(m) => KubeError::Invalid(m),
-        wit::KubeError::Unavailable(m) => KubeError::Unavailable(m),
+        wit::KubeError::Unavailable(m) | wit::KubeError::LimitExceeded(m) => KubeError::Unavailable(m),
     }
 }
 

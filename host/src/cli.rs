@@ -43,16 +43,33 @@ pub enum Command {
         guest: Option<String>,
     },
     /// Runs a job guest against the live API (KUBECONFIG or in-cluster) until it is done.
-    Job {
-        /// The job guest's name in grants.yaml.
-        name: String,
-        /// A kubeconfig file [default: KUBECONFIG, then in-cluster].
-        #[arg(long)]
-        kubeconfig: Option<PathBuf>,
-        /// Timeout of each API call, in seconds.
-        #[arg(long, default_value_t = 30)]
-        api_timeout: u64,
-    },
+    Job(JobArgs),
+}
+
+/// `job NAME`: run, rehearse (`--dry-run`) or report on (`--status`) a job guest.
+#[derive(Debug, clap::Args)]
+pub struct JobArgs {
+    /// The job guest's name in grants.yaml.
+    pub name: String,
+    /// A kubeconfig file [default: KUBECONFIG, then in-cluster].
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+    /// Timeout of each API call, in seconds.
+    #[arg(long, default_value_t = 30)]
+    pub api_timeout: u64,
+    /// Rehearse: read everything and send every write with server-side dry run
+    /// (`dryRun=All`); nothing is changed. Prints the guest's report.
+    #[arg(long, conflicts_with = "status")]
+    pub dry_run: bool,
+    /// Print where a running or finished job stands; reads only.
+    #[arg(long)]
+    pub status: bool,
+    /// Also write the report as `<DIR>/<name>-report.{md,json}` (with --dry-run or --status).
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+    /// Override a setting of the guest (`key=value`; the value is read as JSON, else as a string).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

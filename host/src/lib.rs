@@ -1,15 +1,20 @@
 //! Runs sandboxed WebAssembly guests as Deckhouse module hooks and as the migration Job.
 //!
-//! - [`protocol`]: Deckhouse's hook protocol: binding contexts in; values patch, object
-//!   operations and metrics out.
-//! - [`runtime`]: the wasmtime engine, the precompiled-component cache, limits, bindings.
-//! - [`capabilities`]: what a guest may call (Kubernetes, log), behind the grants check.
+//! Layers, each only using the ones below it:
+//! - [`protocol`]: Deckhouse's hook protocol as plain data: binding contexts in; hook
+//!   config, values patches, object operations and metrics out, each checked by the
+//!   runners' own rules. Knows nothing of wasmtime.
+//! - [`capabilities`]: what a guest may call (Kubernetes, log), each on a narrow context,
+//!   behind the [`capabilities::grants`] check; the Kubernetes backends.
+//! - [`runtime`]: wasmtime: engines, the component cache, per-world store state, bindings.
+//! - [`deckhouse`]: running a hook as Deckhouse does, in-process and as a process.
 //! - [`commands`]: one file per CLI command.
 //! - [`manifest`]: the grants manifest.
 
 pub mod capabilities;
 pub mod cli;
 pub mod commands;
+pub mod deckhouse;
 pub mod error;
 pub mod logging;
 pub mod manifest;

@@ -28,11 +28,17 @@ impl Level {
 
     fn threshold() -> Level {
         static LEVEL: OnceLock<Level> = OnceLock::new();
-        *LEVEL.get_or_init(|| match std::env::var("LOG_LEVEL").unwrap_or_default().to_lowercase().as_str() {
-            "debug" | "trace" => Level::Debug,
-            "warn" | "warning" => Level::Warn,
-            "error" => Level::Error,
-            _ => Level::Info,
+        *LEVEL.get_or_init(|| {
+            match std::env::var("LOG_LEVEL")
+                .unwrap_or_default()
+                .to_lowercase()
+                .as_str()
+            {
+                "debug" | "trace" => Level::Debug,
+                "warn" | "warning" => Level::Warn,
+                "error" => Level::Error,
+                _ => Level::Info,
+            }
         })
     }
 }
@@ -45,7 +51,12 @@ pub fn log(level: Level, msg: &str, fields: &[(&str, Value)]) {
     let mut line = Map::new();
     line.insert("level".into(), level.as_str().into());
     line.insert("msg".into(), msg.into());
-    line.insert("time".into(), humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string().into());
+    line.insert(
+        "time".into(),
+        humantime::format_rfc3339_millis(std::time::SystemTime::now())
+            .to_string()
+            .into(),
+    );
     for (key, value) in fields {
         line.insert((*key).to_owned(), value.clone());
     }

@@ -56,6 +56,13 @@ pub struct Guest {
     pub compiler: Option<Compiler>,
     #[serde(default)]
     pub grants: Vec<Grant>,
+    /// A hook guest that is the module's readiness probe (`hook ready`), not a hook of
+    /// `hook list`; at most one.
+    #[serde(default)]
+    pub readiness: bool,
+    /// A job guest's settings, a mapping handed to it as JSON (overridden by `--set`).
+    #[serde(default)]
+    pub settings: Option<serde_json::Value>,
 }
 
 /// Which wasmtime compiler turns a guest into machine code.
@@ -90,6 +97,12 @@ pub struct Limits {
     #[serde(rename = "memoryMiB")]
     #[serde(default = "Limits::default_memory_mib")]
     pub memory_mib: u64,
+    /// The longest `wait` a job step may ask for; longer waits are cut to this.
+    #[serde(default = "Limits::default_max_wait_ms")]
+    pub max_wait_ms: u64,
+    /// How many creates of one `create-many` call a live backend sends at once.
+    #[serde(default = "Limits::default_concurrency")]
+    pub concurrency: u32,
 }
 
 impl Limits {
@@ -99,11 +112,22 @@ impl Limits {
     fn default_memory_mib() -> u64 {
         64
     }
+    fn default_max_wait_ms() -> u64 {
+        60_000
+    }
+    fn default_concurrency() -> u32 {
+        16
+    }
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { timeout_ms: Self::default_timeout_ms(), memory_mib: Self::default_memory_mib() }
+        Self {
+            timeout_ms: Self::default_timeout_ms(),
+            memory_mib: Self::default_memory_mib(),
+            max_wait_ms: Self::default_max_wait_ms(),
+            concurrency: Self::default_concurrency(),
+        }
     }
 }
 
@@ -136,10 +160,18 @@ pub struct Grant {
 /// Why the manifest could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    #[error("cannot read the grants manifest {path}: {source}; point --hooks-dir (or WASM_HOOKS_DIR) at the folder holding {MANIFEST_FILE}")]
-    Read { path: PathBuf, source: std::io::Error },
+    #[error(
+        "cannot read the grants manifest {path}: {source}; point --hooks-dir (or WASM_HOOKS_DIR) at the folder holding {MANIFEST_FILE}"
+    )]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the grants manifest {path} is not valid: {source}")]
-    Parse { path: PathBuf, source: serde_yaml::Error },
+    Parse {
+        path: PathBuf,
+        source: serde_yaml::Error,
+    },
     #[error("the grants manifest {path}: {problem}")]
     Invalid { path: PathBuf, problem: String },
 }
@@ -148,10 +180,15 @@ impl Manifest {
     /// Reads and checks `<dir>/grants.yaml`.
     pub fn load(dir: &Path) -> Result<Self, ManifestError> {
         let path = dir.join(MANIFEST_FILE);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|source| ManifestError::Read { path: path.clone(), source })?;
-        let mut manifest: Manifest = serde_yaml::from_str(&text)
-            .map_err(|source| ManifestError::Parse { path: path.clone(), source })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| ManifestError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let mut manifest: Manifest =
+            serde_yaml::from_str(&text).map_err(|source| ManifestError::Parse {
+                path: path.clone(),
+                source,
+            })?;
         manifest.dir = dir.to_path_buf();
         manifest
             .check()
@@ -161,29 +198,67 @@ impl Manifest {
 
     fn check(&self) -> Result<(), String> {
         if self.module.values_key.is_empty() || self.module.values_key.contains('/') {
-            return Err(format!("module.valuesKey {:?} must be a plain key", self.module.values_key));
+            return Err(format!(
+                "module.valuesKey {:?} must be a plain key",
+                self.module.values_key
+            ));
         }
         let mut seen = std::collections::BTreeSet::new();
         for guest in &self.guests {
             if guest.name.is_empty() || !seen.insert(guest.name.as_str()) {
-                return Err(format!("guest name {:?} is empty or used twice", guest.name));
+                return Err(format!(
+                    "guest name {:?} is empty or used twice",
+                    guest.name
+                ));
             }
-            if guest.limits.timeout_ms == 0 || guest.limits.memory_mib == 0 {
+            if guest.limits.timeout_ms == 0
+                || guest.limits.memory_mib == 0
+                || guest.limits.max_wait_ms == 0
+                || guest.limits.concurrency == 0
+            {
                 return Err(format!("guest {}: limits must be above zero", guest.name));
             }
             if guest.world == World::Render && !guest.grants.is_empty() {
-                return Err(format!("guest {}: a render guest imports nothing, so it takes no grants", guest.name));
+                return Err(format!(
+                    "guest {}: a render guest imports nothing, so it takes no grants",
+                    guest.name
+                ));
+            }
+            if guest.readiness && guest.world != World::Hook {
+                return Err(format!(
+                    "guest {}: only a hook guest can be the readiness probe",
+                    guest.name
+                ));
+            }
+            if guest.settings.as_ref().is_some_and(|s| !s.is_object()) {
+                return Err(format!("guest {}: settings must be a mapping", guest.name));
             }
             if let Some(g) = guest.grants.iter().find(|g| g.verbs.is_empty()) {
-                return Err(format!("guest {}: the grant for {} lists no verbs", guest.name, g.kind));
+                return Err(format!(
+                    "guest {}: the grant for {} lists no verbs",
+                    guest.name, g.kind
+                ));
             }
+        }
+        if self.guests.iter().filter(|g| g.readiness).count() > 1 {
+            return Err(
+                "more than one guest has `readiness: true`; a module has one readiness probe"
+                    .into(),
+            );
         }
         Ok(())
     }
 
     /// The guests Deckhouse sees as hooks, in `hook list` order.
     pub fn hooks(&self) -> impl Iterator<Item = &Guest> {
-        self.guests.iter().filter(|g| g.world != World::Job)
+        self.guests
+            .iter()
+            .filter(|g| g.world != World::Job && !g.readiness)
+    }
+
+    /// The module's readiness probe, if a guest is one.
+    pub fn readiness(&self) -> Option<&Guest> {
+        self.guests.iter().find(|g| g.readiness)
     }
 
     /// A guest by name.

@@ -47,7 +47,7 @@ pub fn state_changes(exit: &Exit) -> Vec<String> {
     exit.lines()
         .iter()
         .filter(|l| l["msg"] == "migration state changed")
-        .filter_map(|l| l["to"].as_str().map(str::to_owned))
+        .filter_map(|l| l["fields"]["to"].as_str().map(str::to_owned))
         .collect()
 }
 

@@ -37,6 +37,9 @@ impl<T: Table> wit::Guest for StateSyncHook<T> {
             after_delete_helm: None,
             kubernetes: SPEC.kubernetes.iter().map(kube_binding).collect(),
             schedule: Vec::new(),
+            settings: None,
+            allow_failure: false,
+            readiness_interval_seconds: None,
         }
     }
 
@@ -46,6 +49,7 @@ impl<T: Table> wit::Guest for StateSyncHook<T> {
         let output = crate::run::run(&T::TABLE, &mut Imports, &values)?;
         Ok(wit::HookOutput {
             values_patch: output.values_patch.into_iter().map(values_op).collect(),
+            config_values_patch: Vec::new(),
             metrics: output.metrics.into_iter().map(metric).collect(),
         })
     }
@@ -57,14 +61,18 @@ fn kube_binding(b: &Binding) -> wit::KubeBinding {
         api_version: b.target.api_version.to_owned(),
         kind: b.target.kind.to_owned(),
         name_selector: vec![b.target.name.to_owned()],
-        namespace_selector: b.target.namespace.map(str::to_owned).into_iter().collect(),
-        label_selector: Vec::new(),
-        execute_hook_on_event: Vec::new(),
-        execute_hook_on_synchronization: b.execute_hook_on_synchronization,
-        keep_full_objects_in_memory: b.keep_full_objects_in_memory,
+        namespace: b.target.namespace.map(|ns| wit::NamespaceSelector { match_names: vec![ns.to_owned()], label_selector: None }),
+        label_selector: None,
+        field_selector: Vec::new(),
+        execute_hook_on_event: None,
+        execute_hook_on_synchronization: Some(b.execute_hook_on_synchronization),
+        wait_for_synchronization: None,
+        keep_full_objects_in_memory: Some(b.keep_full_objects_in_memory),
         jq_filter: None,
+        include_snapshots_from: Vec::new(),
         queue: None,
-        allow_failure: false,
+        group: None,
+        allow_failure: None,
     }
 }
 
@@ -91,6 +99,7 @@ fn metric(m: Metric) -> wit::Metric {
         },
         value: m.value,
         labels: m.labels,
+        buckets: Vec::new(),
     }
 }
 
@@ -104,7 +113,8 @@ impl HookEnv for Imports {
     }
 
     fn create(&mut self, object: Value, if_absent: bool) -> Result<Value, KubeError> {
-        let created = kubernetes::create(&object.to_string(), if_absent).map_err(kube_error)?;
+        let mode = if if_absent { types::CreateMode::IfNotExists } else { types::CreateMode::Create };
+        let created = kubernetes::create(&object.to_string(), mode).map_err(kube_error)?;
         parse_object(&created, "create")
     }
 
@@ -138,7 +148,7 @@ fn kube_error(e: types::KubeError) -> KubeError {
         types::KubeError::Forbidden(m) => KubeError::Forbidden(m),
         types::KubeError::Conflict(m) => KubeError::Conflict(m),
         types::KubeError::Invalid(m) => KubeError::Invalid(m),
-        types::KubeError::Unavailable(m) => KubeError::Unavailable(m),
+        types::KubeError::Unavailable(m) | types::KubeError::LimitExceeded(m) => KubeError::Unavailable(m),
     }
 }
 

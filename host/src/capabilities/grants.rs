@@ -1,7 +1,8 @@
 //! The allow-list a guest runs under, from the grants manifest. Checked by the host on
 //! every call, before any backend sees it: a guest can never exceed what it was granted.
 
-use super::types::{ListQuery, ObjectRef};
+use super::types::{KubeError, ListQuery, ObjectRef};
+use crate::logging;
 use crate::manifest::{Grant, Verb};
 use serde_json::Value;
 
@@ -14,6 +15,29 @@ pub struct Grants {
 impl Grants {
     pub fn new(rules: Vec<Grant>) -> Self {
         Self { rules }
+    }
+
+    /// `Ok` when `guest` may `verb` this object; otherwise the audit line is logged and
+    /// the `forbidden` answer returned. Every call of every guest passes through here.
+    pub fn check(&self, guest: &str, verb: Verb, target: &ObjectRef) -> Result<(), KubeError> {
+        if self.allows(verb, target) {
+            Ok(())
+        } else {
+            Err(deny(guest, verb, &target.to_string()))
+        }
+    }
+
+    /// Like [`Grants::check`] for a list: some rule must let the guest list the kind.
+    pub fn check_list(&self, guest: &str, query: &ListQuery) -> Result<(), KubeError> {
+        if self.allows_list(query) {
+            Ok(())
+        } else {
+            Err(deny(
+                guest,
+                Verb::List,
+                &format!("{} ({})", query.kind, query.api_version),
+            ))
+        }
     }
 
     /// Whether `verb` on exactly this object is allowed.
@@ -40,9 +64,13 @@ impl Grants {
             .into_iter()
             .filter(|o| {
                 let ns = o.pointer("/metadata/namespace").and_then(Value::as_str);
-                let name = o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+                let name = o
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 rules.iter().any(|g| {
-                    namespace_matches(g, ns) && (g.names.is_empty() || g.names.iter().any(|n| n == name))
+                    namespace_matches(g, ns)
+                        && (g.names.is_empty() || g.names.iter().any(|n| n == name))
                 })
             })
             .collect()
@@ -50,7 +78,13 @@ impl Grants {
 
     /// Whether the guest may watch (read) objects of this kind in this namespace; used to
     /// reject hook bindings that would feed a guest data it may not read.
-    pub fn allows_watch(&self, api_version: &str, kind: &str, namespaces: &[String], names: &[String]) -> bool {
+    pub fn allows_watch(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespaces: &[String],
+        names: &[String],
+    ) -> bool {
         self.rules.iter().any(|g| {
             g.verbs.contains(&Verb::List)
                 && api_version_matches(&g.api_version, api_version)
@@ -59,7 +93,8 @@ impl Grants {
                     None => true,
                     Some(ns) => namespaces.len() == 1 && &namespaces[0] == ns,
                 }
-                && (g.names.is_empty() || (!names.is_empty() && names.iter().all(|n| g.names.contains(n))))
+                && (g.names.is_empty()
+                    || (!names.is_empty() && names.iter().all(|n| g.names.contains(n))))
         })
     }
 
@@ -74,6 +109,25 @@ impl Grants {
                 }
         })
     }
+}
+
+/// Logs the audit line and builds the `forbidden` answer. Names are cut so a guest cannot
+/// flood the log through denied calls with huge names.
+pub fn deny(guest: &str, verb: Verb, what: &str) -> KubeError {
+    let verb = format!("{verb:?}").to_lowercase();
+    let what: String = what.chars().take(512).collect();
+    logging::warn(
+        "guest call denied by the grants manifest",
+        &[
+            ("guest", guest.into()),
+            ("verb", verb.clone().into()),
+            ("object", what.clone().into()),
+            ("audit", true.into()),
+        ],
+    );
+    KubeError::Forbidden(format!(
+        "{guest} may not {verb} {what}: not granted in grants.yaml"
+    ))
 }
 
 /// `group/*` in a grant matches every version of the group: a guest may discover which
@@ -107,7 +161,12 @@ mod tests {
     }
 
     fn cm(ns: Option<&str>, name: &str) -> ObjectRef {
-        ObjectRef { api_version: "v1".into(), kind: "ConfigMap".into(), namespace: ns.map(String::from), name: name.into() }
+        ObjectRef {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            namespace: ns.map(String::from),
+            name: name.into(),
+        }
     }
 
     #[test]
@@ -126,7 +185,11 @@ mod tests {
     #[test]
     fn lists_are_filtered_to_granted_names() {
         let grants = cm_grant(vec![Verb::List], vec!["state"]);
-        let query = ListQuery { api_version: "v1".into(), kind: "ConfigMap".into(), namespace: None, label_selector: None };
+        let query = ListQuery {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            ..ListQuery::default()
+        };
         assert!(grants.allows_list(&query));
         let objects = vec![
             serde_json::json!({"metadata": {"namespace": "ns", "name": "state"}}),
@@ -146,7 +209,12 @@ mod tests {
         rule.kind = "Resources".into();
         rule.namespace = None;
         let grants = Grants::new(vec![rule]);
-        let target = |v: &str| ObjectRef { api_version: v.into(), kind: "Resources".into(), namespace: None, name: "r".into() };
+        let target = |v: &str| ObjectRef {
+            api_version: v.into(),
+            kind: "Resources".into(),
+            namespace: None,
+            name: "r".into(),
+        };
         assert!(grants.allows(Verb::Get, &target("internal.linstor.linbit.com/v1-15-0")));
         assert!(grants.allows(Verb::Get, &target("internal.linstor.linbit.com/v1-19-1")));
         assert!(!grants.allows(Verb::Get, &target("evil.linstor.linbit.com/v1")));

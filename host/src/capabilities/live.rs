@@ -11,7 +11,9 @@
 //! starts with a `test` operation — guests that care should use one.
 
 use super::backend::KubeBackend;
-use super::types::{KubeError, ListQuery, ObjectRef, PatchKind};
+use super::types::{
+    CreateMode, DeleteMode, KubeError, ListPage, ListQuery, ObjectRef, PatchKind, PatchOptions,
+};
 use crate::logging::{self, Level};
 use anyhow::Context as _;
 use kube::api::{
@@ -42,6 +44,11 @@ pub struct LiveOptions {
     /// Wait before the first retry; doubles per retry up to `max_backoff`.
     pub backoff: Duration,
     pub max_backoff: Duration,
+    /// Send every write with `dryRun=All`: the API server validates and admits it, and
+    /// stores nothing (a rehearsal).
+    pub dry_run: bool,
+    /// How many creates of one `create_many` may be in flight at once.
+    pub concurrency: u32,
 }
 
 impl Default for LiveOptions {
@@ -52,6 +59,8 @@ impl Default for LiveOptions {
             attempts: 5,
             backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(10),
+            dry_run: false,
+            concurrency: 16,
         }
     }
 }
@@ -137,7 +146,8 @@ impl LiveBackend {
     /// Sends one request built by `op`, retrying as the module docs say.
     fn send(&self, what: &str, path: &str, op: Op<'_>) -> Result<Value, KubeError> {
         let client = &self.client;
-        self.retrying(what, || perform(client, path, &op))
+        let dry_run = self.options.dry_run;
+        self.retrying(what, || perform(client, path, &op, dry_run))
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or attempts run out.
@@ -184,7 +194,7 @@ impl KubeBackend for LiveBackend {
         Ok(typed(object, &kind.resource))
     }
 
-    fn list(&mut self, query: &ListQuery) -> Result<Vec<Value>, KubeError> {
+    fn list(&mut self, query: &ListQuery) -> Result<ListPage, KubeError> {
         let kind = self.kind(&query.api_version, &query.kind)?;
         if !kind.namespaced && query.namespace.is_some() {
             return Err(KubeError::Invalid(format!(
@@ -194,27 +204,55 @@ impl KubeBackend for LiveBackend {
         }
         let path = DynamicObject::url_path(&kind.resource, query.namespace.as_deref());
         let what = format!("list {} ({})", query.kind, query.api_version);
-        let list = self.send(&what, &path, Op::List(query.label_selector.as_deref()))?;
-        match list.get("items") {
-            Some(Value::Array(items)) => Ok(items
+        let list = self.send(&what, &path, Op::List(query))?;
+        let continue_token = list
+            .pointer("/metadata/continue")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        let items = match list.get("items") {
+            Some(Value::Array(items)) => items
                 .iter()
                 .map(|i| typed(i.clone(), &kind.resource))
-                .collect()),
-            Some(Value::Null) | None => Ok(Vec::new()),
-            Some(_) => Err(KubeError::Unavailable(format!(
-                "{what}: the API server's list has a non-array `items`"
-            ))),
-        }
+                .collect(),
+            Some(Value::Null) | None => Vec::new(),
+            Some(_) => {
+                return Err(KubeError::Unavailable(format!(
+                    "{what}: the API server's list has a non-array `items`"
+                )));
+            }
+        };
+        Ok(ListPage {
+            items,
+            continue_token,
+        })
     }
 
-    fn create(&mut self, object: Value, if_absent: bool) -> Result<Value, KubeError> {
+    fn create(&mut self, object: Value, mode: CreateMode) -> Result<Value, KubeError> {
         let target = ObjectRef::of(&object)?;
         let (kind, path) = self.object_path(&target)?;
         let body = serde_json::to_vec(&object)
             .map_err(|e| KubeError::Invalid(format!("create {target}: {e}")))?;
         match self.send(&format!("create {target}"), &path, Op::Create(body)) {
             Ok(created) => Ok(typed(created, &kind.resource)),
-            Err(KubeError::Conflict(_)) if if_absent => self.get(&target),
+            Err(KubeError::Conflict(_)) if mode == CreateMode::IfNotExists => self.get(&target),
+            Err(KubeError::Conflict(_)) if mode == CreateMode::OrUpdate => {
+                // As Deckhouse's CreateOrUpdate: replace the existing object, carrying its
+                // resourceVersion so a concurrent change is a conflict, not lost.
+                let existing = self.get(&target)?;
+                let mut replacement = object;
+                if let Some(version) = existing.pointer("/metadata/resourceVersion") {
+                    replacement["metadata"]["resourceVersion"] = version.clone();
+                }
+                let body = serde_json::to_vec(&replacement)
+                    .map_err(|e| KubeError::Invalid(format!("update {target}: {e}")))?;
+                let updated = self.send(
+                    &format!("update {target}"),
+                    &path,
+                    Op::Replace(&target.name, body),
+                )?;
+                Ok(typed(updated, &kind.resource))
+            }
             Err(error) => Err(error),
         }
     }
@@ -224,51 +262,76 @@ impl KubeBackend for LiveBackend {
         target: &ObjectRef,
         kind: PatchKind,
         patch: Value,
+        options: &PatchOptions,
     ) -> Result<Value, KubeError> {
         let (resolved, path) = self.object_path(target)?;
-        let patched = self.send(
+        let name = match &options.subresource {
+            Some(sub) => format!("{}/{sub}", target.name),
+            None => target.name.clone(),
+        };
+        match self.send(
             &format!("patch {target}"),
             &path,
-            Op::Patch(&target.name, kind, patch),
-        )?;
-        Ok(typed(patched, &resolved.resource))
+            Op::Patch(&name, kind, patch.clone()),
+        ) {
+            Ok(patched) => Ok(typed(patched, &resolved.resource)),
+            Err(KubeError::NotFound(_)) if options.ignore_missing_object => Ok(patch),
+            Err(error) => Err(error),
+        }
     }
 
-    fn delete(&mut self, target: &ObjectRef) -> Result<(), KubeError> {
+    fn delete(&mut self, target: &ObjectRef, mode: DeleteMode) -> Result<(), KubeError> {
         let (_, path) = self.object_path(target)?;
-        self.send(&format!("delete {target}"), &path, Op::Delete(&target.name))
-            .map(drop)
+        match self.send(
+            &format!("delete {target}"),
+            &path,
+            Op::Delete(&target.name, mode),
+        ) {
+            Ok(_) | Err(KubeError::NotFound(_)) => Ok(()),
+            Err(error) => Err(error),
+        }
     }
 }
 
 /// One request, rebuilt for every attempt (a built request cannot be cloned).
 enum Op<'a> {
     Get(&'a str),
-    List(Option<&'a str>),
+    List(&'a ListQuery),
     Create(Vec<u8>),
+    Replace(&'a str, Vec<u8>),
     Patch(&'a str, PatchKind, Value),
-    Delete(&'a str),
+    Delete(&'a str, DeleteMode),
 }
 
-async fn perform(client: &Client, path: &str, op: &Op<'_>) -> Result<Value, kube::Error> {
+async fn perform(
+    client: &Client,
+    path: &str,
+    op: &Op<'_>,
+    dry_run: bool,
+) -> Result<Value, kube::Error> {
     let request = Request::new(path);
     let post = PostParams {
         field_manager: Some(FIELD_MANAGER.into()),
-        ..PostParams::default()
+        dry_run,
     };
     let built = match op {
         Op::Get(name) => request.get(name, &GetParams::default()),
-        Op::List(selector) => {
+        Op::List(query) => {
             let params = ListParams {
-                label_selector: selector.map(str::to_owned),
+                label_selector: query.label_selector.clone(),
+                field_selector: query.field_selector.clone(),
+                limit: query.limit,
+                continue_token: query.continue_token.clone(),
                 ..ListParams::default()
             };
             request.list(&params)
         }
         Op::Create(body) => request.create(&post, body.clone()),
+        Op::Replace(name, body) => request.replace(name, &post, body.clone()),
         Op::Patch(name, kind, patch) => {
             let params = PatchParams {
                 field_manager: Some(FIELD_MANAGER.into()),
+                dry_run,
                 ..PatchParams::default()
             };
             request
@@ -285,7 +348,18 @@ async fn perform(client: &Client, path: &str, op: &Op<'_>) -> Result<Value, kube
                     built
                 })
         }
-        Op::Delete(name) => request.delete(name, &DeleteParams::default()),
+        Op::Delete(name, mode) => {
+            let params = DeleteParams {
+                dry_run,
+                propagation_policy: Some(match mode {
+                    DeleteMode::Foreground => kube::api::PropagationPolicy::Foreground,
+                    DeleteMode::Background => kube::api::PropagationPolicy::Background,
+                    DeleteMode::Orphan => kube::api::PropagationPolicy::Orphan,
+                }),
+                ..DeleteParams::default()
+            };
+            request.delete(name, &params)
+        }
     };
     client
         .request::<Value>(built.map_err(kube::Error::BuildRequest)?)

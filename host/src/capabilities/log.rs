@@ -1,15 +1,40 @@
-//! The WIT `log` interface: guest log lines join the host's JSON log, tagged with the guest.
+//! The WIT `log` interface on its own narrow context: guest log lines join the host's
+//! JSON log, tagged with the guest, its fields nested under `fields` so they can never
+//! pass for the host's own keys (`audit`, `hook`, `level`).
 
 use crate::logging::{self, Level};
 use crate::runtime::bindings::LogLevel;
 use crate::runtime::bindings::hook::deckhouse::hooks::log::Host;
-use crate::runtime::state::HostState;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Longest guest message kept: Deckhouse cuts lines at 10,000 characters anyway.
-const MAX_MESSAGE: usize = 8_000;
+pub const MAX_MESSAGE: usize = 8_000;
+/// Most fields kept per line, and longest field value.
+const MAX_FIELDS: usize = 32;
+const MAX_FIELD: usize = 1_000;
 
-impl Host for HostState {
+/// Who logs.
+pub struct LogCtx {
+    guest: String,
+}
+
+impl LogCtx {
+    pub fn new(guest: &str) -> Self {
+        Self {
+            guest: guest.to_owned(),
+        }
+    }
+}
+
+/// `text`, cut to `max` characters with a marker saying so.
+pub fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some((cut, _)) => format!("{}…[truncated {} bytes]", &text[..cut], text.len() - cut),
+    }
+}
+
+impl Host for LogCtx {
     fn emit(&mut self, level: LogLevel, message: String, fields: Vec<(String, String)>) {
         let level = match level {
             LogLevel::Debug => Level::Debug,
@@ -17,15 +42,15 @@ impl Host for HostState {
             LogLevel::Warn => Level::Warn,
             LogLevel::Error => Level::Error,
         };
-        let mut owned: Vec<(String, Value)> = vec![("guest".into(), self.guest.clone().into())];
-        for (key, value) in fields.into_iter().take(32) {
-            // A guest cannot overwrite the line's own keys.
-            if !matches!(key.as_str(), "level" | "msg" | "time" | "guest") {
-                owned.push((key, Value::String(value)));
-            }
+        let nested: Map<String, Value> = fields
+            .into_iter()
+            .take(MAX_FIELDS)
+            .map(|(k, v)| (truncate(&k, 128), Value::String(truncate(&v, MAX_FIELD))))
+            .collect();
+        let mut extra: Vec<(&str, Value)> = vec![("guest", self.guest.clone().into())];
+        if !nested.is_empty() {
+            extra.push(("fields", Value::Object(nested)));
         }
-        let borrowed: Vec<(&str, Value)> = owned.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-        let message: String = message.chars().take(MAX_MESSAGE).collect();
-        logging::log(level, &message, &borrowed);
+        logging::log(level, &truncate(&message, MAX_MESSAGE), &extra);
     }
 }

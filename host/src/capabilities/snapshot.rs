@@ -1,23 +1,16 @@
-//! Hook mode: reads come from this run's binding contexts, writes become Deckhouse
-//! object operations (applied by Deckhouse only if the run succeeds).
+//! Hook mode: reads come from this run's snapshots, writes become Deckhouse object
+//! operations (applied by Deckhouse only if the run succeeds).
 //!
 //! Reads see this run's own earlier writes, so a guest that creates and then reads an
 //! object gets a consistent answer.
 
 use super::backend::KubeBackend;
-use super::selector::Selector;
-use super::types::{KubeError, ListQuery, ObjectRef, PatchKind};
-use crate::protocol::binding_context::BindingContexts;
+use super::selector::{FieldSelector, Selector};
+use super::types::{
+    CreateMode, DeleteMode, KubeError, ListPage, ListQuery, ObjectRef, PatchKind, PatchOptions,
+};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// A binding as the host knows it from the guest's config: which kind it watches.
-#[derive(Clone, Debug)]
-pub struct WatchedKind {
-    pub binding: String,
-    pub api_version: String,
-    pub kind: String,
-}
 
 /// The objects this run knows, plus the operations it queued.
 #[derive(Debug, Default)]
@@ -25,58 +18,32 @@ pub struct SnapshotBackend {
     objects: BTreeMap<ObjectRef, Value>,
     /// (apiVersion, kind) pairs whose snapshot arrived: absence there means not found.
     observed: BTreeSet<(String, String)>,
-    watched: Vec<WatchedKind>,
     operations: Vec<Value>,
 }
 
 impl SnapshotBackend {
-    /// Folds the binding contexts, in order, into the current set of objects.
-    pub fn new(contexts: &BindingContexts, watched: Vec<WatchedKind>) -> Self {
-        let mut backend = Self { watched, ..Self::default() };
-        let mut per_binding: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-        for ctx in contexts.iter() {
-            if let Some(snapshots) = &ctx.snapshots {
-                per_binding.clear();
-                for w in &backend.watched {
-                    backend.observed.insert((w.api_version.clone(), w.kind.clone()));
-                }
-                for (binding, items) in snapshots {
-                    per_binding.insert(binding.clone(), items.iter().filter_map(|i| i.object.clone()).collect());
-                }
-            } else if let Some(objects) = &ctx.objects {
-                backend.observe_binding(&ctx.binding);
-                per_binding.insert(ctx.binding.clone(), objects.iter().filter_map(|i| i.object.clone()).collect());
-            } else if let (Some(event), Some(object)) = (&ctx.watch_event, &ctx.object) {
-                backend.observe_binding(&ctx.binding);
-                let set = per_binding.entry(ctx.binding.clone()).or_default();
-                let id = ObjectRef::of(object).ok();
-                set.retain(|o| ObjectRef::of(o).ok() != id);
-                if event != "Deleted" {
-                    set.push(object.clone());
-                }
-            }
+    /// A backend over `objects`; `observed` names the kinds whose snapshots this run got,
+    /// so that a kind no binding delivered answers `unavailable` instead of `not-found`.
+    pub fn new(
+        objects: impl IntoIterator<Item = Value>,
+        observed: BTreeSet<(String, String)>,
+    ) -> Self {
+        let objects = objects
+            .into_iter()
+            .filter_map(|o| ObjectRef::of(&o).ok().map(|id| (id, o)))
+            .collect();
+        Self {
+            objects,
+            observed,
+            operations: Vec::new(),
         }
-        for object in per_binding.into_values().flatten() {
-            if let Ok(id) = ObjectRef::of(&object) {
-                backend.objects.insert(id, object);
-            }
-        }
-        backend
-    }
-
-    fn observe_binding(&mut self, binding: &str) {
-        if let Some(w) = self.watched.iter().find(|w| w.binding == binding) {
-            self.observed.insert((w.api_version.clone(), w.kind.clone()));
-        }
-    }
-
-    /// The queued object operations, in call order.
-    pub fn into_operations(self) -> Vec<Value> {
-        self.operations
     }
 
     fn ensure_observed(&self, api_version: &str, kind: &str) -> Result<(), KubeError> {
-        if self.observed.contains(&(api_version.to_owned(), kind.to_owned())) {
+        if self
+            .observed
+            .contains(&(api_version.to_owned(), kind.to_owned()))
+        {
             return Ok(());
         }
         Err(KubeError::Unavailable(format!(
@@ -84,8 +51,9 @@ impl SnapshotBackend {
         )))
     }
 
-    fn reference_fields(target: &ObjectRef) -> serde_json::Map<String, Value> {
+    fn reference_fields(operation: &str, target: &ObjectRef) -> serde_json::Map<String, Value> {
         let mut m = serde_json::Map::new();
+        m.insert("operation".into(), operation.into());
         m.insert("apiVersion".into(), target.api_version.clone().into());
         m.insert("kind".into(), target.kind.clone().into());
         if let Some(ns) = &target.namespace {
@@ -102,51 +70,96 @@ impl KubeBackend for SnapshotBackend {
             return Ok(o.clone());
         }
         self.ensure_observed(&target.api_version, &target.kind)?;
-        Err(KubeError::NotFound(format!("{target} is not in this run's snapshots")))
+        Err(KubeError::NotFound(format!(
+            "{target} is not in this run's snapshots"
+        )))
     }
 
-    fn list(&mut self, query: &ListQuery) -> Result<Vec<Value>, KubeError> {
+    fn list(&mut self, query: &ListQuery) -> Result<ListPage, KubeError> {
         self.ensure_observed(&query.api_version, &query.kind)?;
-        let selector = match &query.label_selector {
-            Some(s) => Some(Selector::parse(s).map_err(KubeError::Invalid)?),
-            None => None,
+        let labels = query
+            .label_selector
+            .as_deref()
+            .map(Selector::parse)
+            .transpose()
+            .map_err(KubeError::Invalid)?;
+        let fields = query
+            .field_selector
+            .as_deref()
+            .map(FieldSelector::parse)
+            .transpose()
+            .map_err(KubeError::Invalid)?;
+        let start: usize = match &query.continue_token {
+            Some(token) => token.parse().map_err(|_| {
+                KubeError::Invalid(format!(
+                    "continue token {token:?} was not issued by this run"
+                ))
+            })?,
+            None => 0,
         };
-        Ok(self
+        let matching = self
             .objects
             .iter()
             .filter(|(id, _)| id.api_version == query.api_version && id.kind == query.kind)
             .filter(|(id, _)| query.namespace.is_none() || id.namespace == query.namespace)
-            .filter(|(_, o)| selector.as_ref().is_none_or(|s| s.matches(o)))
-            .map(|(_, o)| o.clone())
-            .collect())
+            .filter(|(_, o)| labels.as_ref().is_none_or(|s| s.matches(o)))
+            .filter(|(_, o)| fields.as_ref().is_none_or(|s| s.matches(o)))
+            .map(|(_, o)| o);
+        let limit = query.limit.map_or(usize::MAX, |l| l as usize);
+        let mut items: Vec<Value> = matching
+            .skip(start)
+            .take(limit.saturating_add(1))
+            .cloned()
+            .collect();
+        let continue_token = (items.len() > limit).then(|| {
+            items.truncate(limit);
+            (start + limit).to_string()
+        });
+        Ok(ListPage {
+            items,
+            continue_token,
+        })
     }
 
-    fn create(&mut self, object: Value, if_absent: bool) -> Result<Value, KubeError> {
+    fn create(&mut self, object: Value, mode: CreateMode) -> Result<Value, KubeError> {
         let id = ObjectRef::of(&object)?;
-        if let Some(existing) = self.objects.get(&id) {
-            return if if_absent { Ok(existing.clone()) } else { Err(KubeError::Conflict(format!("{id} already exists"))) };
+        match (self.objects.get(&id), mode) {
+            (Some(_), CreateMode::Create) => {
+                return Err(KubeError::Conflict(format!("{id} already exists")));
+            }
+            (Some(existing), CreateMode::IfNotExists) => return Ok(existing.clone()),
+            _ => {}
         }
-        let operation = if if_absent { "CreateIfNotExists" } else { "Create" };
-        self.operations.push(json!({"operation": operation, "object": object}));
+        self.operations
+            .push(json!({"operation": mode.operation(), "object": object}));
         self.objects.insert(id, object.clone());
         Ok(object)
     }
 
-    fn patch(&mut self, target: &ObjectRef, kind: PatchKind, patch: Value) -> Result<Value, KubeError> {
-        let mut op = Self::reference_fields(target);
+    fn patch(
+        &mut self,
+        target: &ObjectRef,
+        kind: PatchKind,
+        patch: Value,
+        options: &PatchOptions,
+    ) -> Result<Value, KubeError> {
         let patched = match self.objects.get(target) {
-            Some(current) => Some(apply_patch(current, kind, &patch)?),
-            None => None,
+            Some(current) if options.subresource.is_none() => {
+                Some(apply_patch(current, kind, &patch)?)
+            }
+            _ => None,
         };
-        match kind {
-            PatchKind::Merge => {
-                op.insert("operation".into(), "MergePatch".into());
-                op.insert("mergePatch".into(), patch.clone());
-            }
-            PatchKind::Json => {
-                op.insert("operation".into(), "JSONPatch".into());
-                op.insert("jsonPatch".into(), patch.clone());
-            }
+        let (operation, field) = match kind {
+            PatchKind::Merge => ("MergePatch", "mergePatch"),
+            PatchKind::Json => ("JSONPatch", "jsonPatch"),
+        };
+        let mut op = Self::reference_fields(operation, target);
+        op.insert(field.into(), patch.clone());
+        if let Some(sub) = &options.subresource {
+            op.insert("subresource".into(), sub.clone().into());
+        }
+        if options.ignore_missing_object {
+            op.insert("ignoreMissingObject".into(), true.into());
         }
         self.operations.push(Value::Object(op));
         match patched {
@@ -158,12 +171,17 @@ impl KubeBackend for SnapshotBackend {
         }
     }
 
-    fn delete(&mut self, target: &ObjectRef) -> Result<(), KubeError> {
-        let mut op = Self::reference_fields(target);
-        op.insert("operation".into(), "Delete".into());
-        self.operations.push(Value::Object(op));
+    fn delete(&mut self, target: &ObjectRef, mode: DeleteMode) -> Result<(), KubeError> {
+        self.operations.push(Value::Object(Self::reference_fields(
+            mode.operation(),
+            target,
+        )));
         self.objects.remove(target);
         Ok(())
+    }
+
+    fn take_operations(&mut self) -> Vec<Value> {
+        std::mem::take(&mut self.operations)
     }
 }
 
@@ -175,8 +193,78 @@ pub fn apply_patch(current: &Value, kind: PatchKind, patch: &Value) -> Result<Va
         PatchKind::Json => {
             let ops: json_patch::Patch = serde_json::from_value(patch.clone())
                 .map_err(|e| KubeError::Invalid(format!("not a JSON patch (RFC 6902): {e}")))?;
-            json_patch::patch(&mut doc, &ops).map_err(|e| KubeError::Invalid(format!("JSON patch does not apply: {e}")))?;
+            json_patch::patch(&mut doc, &ops)
+                .map_err(|e| KubeError::Invalid(format!("JSON patch does not apply: {e}")))?;
         }
     }
     Ok(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cm(name: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"namespace": "ns", "name": name}})
+    }
+
+    fn backend(n: usize) -> SnapshotBackend {
+        SnapshotBackend::new(
+            (0..n).map(|i| cm(&format!("cm{i}"))),
+            [("v1".to_owned(), "ConfigMap".to_owned())].into(),
+        )
+    }
+
+    #[test]
+    fn pages_cover_every_object_once() {
+        let mut b = backend(5);
+        let mut seen = Vec::new();
+        let mut query = ListQuery {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            limit: Some(2),
+            ..ListQuery::default()
+        };
+        loop {
+            let page = b.list(&query).unwrap();
+            assert!(page.items.len() <= 2);
+            seen.extend(page.items);
+            match page.continue_token {
+                Some(t) => query.continue_token = Some(t),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 5);
+    }
+
+    #[test]
+    fn every_write_becomes_the_operation_deckhouse_knows() {
+        let mut b = backend(1);
+        assert!(matches!(
+            b.create(cm("cm0"), CreateMode::Create),
+            Err(KubeError::Conflict(_))
+        ));
+        b.create(cm("cm0"), CreateMode::IfNotExists).unwrap();
+        b.create(cm("cm0"), CreateMode::OrUpdate).unwrap();
+        let target = ObjectRef::of(&cm("cm0")).unwrap();
+        let options = PatchOptions {
+            subresource: Some("status".into()),
+            ignore_missing_object: true,
+        };
+        b.patch(&target, PatchKind::Merge, json!({"a": 1}), &options)
+            .unwrap();
+        b.delete(&target, DeleteMode::Orphan).unwrap();
+        let ops = b.take_operations();
+        let names: Vec<&str> = ops
+            .iter()
+            .map(|o| o["operation"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            ["CreateOrUpdate", "MergePatch", "DeleteNonCascading"]
+        );
+        assert_eq!(ops[1]["subresource"], "status");
+        assert_eq!(ops[1]["ignoreMissingObject"], true);
+        assert!(b.take_operations().is_empty());
+    }
 }

@@ -12,17 +12,37 @@ use crate::error::{HostError, Result};
 use crate::manifest::Manifest;
 use crate::runtime::cache::ComponentCache;
 use crate::runtime::guest::Runtime;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// The hooks folder: the flag or env, else `wasm-guests/` beside the binary.
+///
+/// Deckhouse runs an external module's hooks in a chroot without `/proc`, so the binary
+/// finds itself from `argv[0]` (Deckhouse starts hooks by absolute path; a relative path
+/// resolves against the working directory, a bare name against `PATH`), and asks
+/// `/proc/self/exe` only when that fails.
 pub fn hooks_dir(cli: &Cli) -> Result<PathBuf> {
     if let Some(dir) = &cli.hooks_dir {
         return Ok(dir.clone());
     }
-    let exe = std::env::current_exe().map_err(|e| HostError::Other(format!("cannot find this binary's folder: {e}; pass --hooks-dir")))?;
-    let dir = exe.parent().map(|p| p.join("wasm-guests")).unwrap_or_else(|| PathBuf::from("wasm-guests"));
-    Ok(dir)
+    let exe = own_path().ok_or_else(|| HostError::Other("cannot find this binary's folder from argv[0] or /proc/self/exe; pass --hooks-dir (or set WASM_HOOKS_DIR)".into()))?;
+    Ok(exe.parent().unwrap_or(Path::new(".")).join("wasm-guests"))
+}
+
+fn own_path() -> Option<PathBuf> {
+    let argv0 = PathBuf::from(std::env::args_os().next()?);
+    if argv0.is_absolute() {
+        return Some(argv0);
+    }
+    if argv0.components().count() > 1 {
+        return std::env::current_dir().ok().map(|cwd| cwd.join(argv0));
+    }
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(&argv0))
+            .find(|candidate| candidate.is_file())
+    });
+    on_path.or_else(|| std::env::current_exe().ok())
 }
 
 /// Loads the manifest and builds the runtime with its cache.
@@ -30,7 +50,7 @@ pub fn runtime(cli: &Cli) -> Result<Runtime> {
     let dir = hooks_dir(cli)?;
     let manifest = Manifest::load(&dir)?;
     let cache = cli.cache_dir.clone().unwrap_or_else(|| dir.join(".cache"));
-    Runtime::new(manifest, ComponentCache::new(Some(cache)))
+    Ok(Runtime::new(manifest, ComponentCache::new(Some(cache))))
 }
 
 /// Runs the command the command line names.
@@ -41,11 +61,11 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
         Some(Command::Hook(HookCommand::List)) => hook::list(cli),
         Some(Command::Hook(HookCommand::Config)) => hook::config(cli),
         Some(Command::Hook(HookCommand::Run { index })) => hook::run(cli, *index),
-        Some(Command::Hook(HookCommand::Ready)) => hook::ready(),
+        Some(Command::Hook(HookCommand::Ready)) => hook::ready(cli),
         Some(Command::Hook(HookCommand::Check)) => hook::check(),
         Some(Command::Precompile) => precompile::run(cli),
         Some(Command::Test { dir, update }) => test::run(cli, dir, *update),
         Some(Command::Plan { guest }) => plan::run(cli, guest.as_deref()),
-        Some(Command::Job { name, kubeconfig, api_timeout }) => job::run(cli, name, kubeconfig.clone(), *api_timeout),
+        Some(Command::Job(args)) => job::run(cli, args),
     }
 }

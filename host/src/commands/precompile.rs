@@ -10,7 +10,13 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
     let runtime = super::runtime(cli)?;
     for guest in &runtime.manifest.guests {
         let (_, origin) = runtime.component(guest)?;
-        logging::info("guest precompiled", &[("guest", guest.name.clone().into()), ("origin", format!("{origin:?}").into())]);
+        logging::info(
+            "guest precompiled",
+            &[
+                ("guest", guest.name.clone().into()),
+                ("origin", format!("{origin:?}").into()),
+            ],
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,9 +2,10 @@
 //! v1 config, a bare run runs it.
 
 use crate::cli::Cli;
+use crate::deckhouse::{config, run::RunInputs, run::run as run_guest};
 use crate::error::{HostError, Result};
 use crate::manifest::Guest;
-use crate::protocol::hook_config::{self, Form};
+use crate::protocol::hook_config::Form;
 use crate::protocol::output::OutputPaths;
 use crate::runtime::guest::Runtime;
 use std::process::ExitCode;
@@ -24,8 +25,7 @@ fn single(runtime: &Runtime) -> Result<&Guest> {
 pub fn config(cli: &Cli) -> Result<ExitCode> {
     let runtime = super::runtime(cli)?;
     let guest = single(&runtime)?;
-    let config = super::hook::guest_config(&runtime, guest)?;
-    println!("{}", hook_config::render(&guest.name, &config, Form::Shell));
+    println!("{}", config::render(&runtime, guest, Form::Shell)?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -33,6 +33,6 @@ pub fn config(cli: &Cli) -> Result<ExitCode> {
 pub fn run(cli: &Cli) -> Result<ExitCode> {
     let runtime = super::runtime(cli)?;
     let guest = single(&runtime)?;
-    super::hook::run_guest(&runtime, guest)?.write(&OutputPaths::from_env())?;
+    run_guest(&runtime, guest, &RunInputs::from_env()?)?.write(&OutputPaths::from_env())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,7 +4,7 @@
 use crate::error::{HostError, Result};
 use serde::Deserialize;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// One element of the binding context array.
@@ -56,7 +56,11 @@ impl BindingContexts {
 
     /// Parses the JSON text of a binding context array.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let value: Value = if raw.trim().is_empty() { Value::Array(vec![]) } else { serde_json::from_str(raw).map_err(|e| format!("not JSON: {e}"))? };
+        let value: Value = if raw.trim().is_empty() {
+            Value::Array(vec![])
+        } else {
+            serde_json::from_str(raw).map_err(|e| format!("not JSON: {e}"))?
+        };
         let Value::Array(items) = value else {
             return Err("the binding context must be a JSON array".into());
         };
@@ -65,7 +69,10 @@ impl BindingContexts {
             .enumerate()
             .map(|(i, item)| serde_json::from_value(item).map_err(|e| format!("element {i}: {e}")))
             .collect::<Result<Vec<BindingContext>, String>>()?;
-        Ok(Self { contexts, raw: raw.to_owned() })
+        Ok(Self {
+            contexts,
+            raw: raw.to_owned(),
+        })
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &BindingContext> {
@@ -82,15 +89,97 @@ impl BindingContexts {
 
     /// The binding names, for the run log.
     pub fn bindings(&self) -> Vec<String> {
-        self.contexts.iter().map(|c| match &c.kind {
-            Some(kind) => format!("{}:{kind}", c.binding),
-            None => c.binding.clone(),
-        }).collect()
+        self.contexts
+            .iter()
+            .map(|c| match &c.kind {
+                Some(kind) => format!("{}:{kind}", c.binding),
+                None => c.binding.clone(),
+            })
+            .collect()
     }
 }
 
+/// A binding as the host knows it from the guest's config: which kind it watches.
+#[derive(Clone, Debug)]
+pub struct WatchedKind {
+    pub binding: String,
+    pub api_version: String,
+    pub kind: String,
+}
+
+/// The objects a run knows after folding its contexts in order, and the kinds whose
+/// snapshots arrived (absence of an object of such a kind means it does not exist).
+#[derive(Clone, Debug, Default)]
+pub struct CurrentObjects {
+    pub objects: Vec<Value>,
+    pub observed: BTreeSet<(String, String)>,
+}
+
+impl BindingContexts {
+    /// Folds the contexts, in order, into the current objects: a snapshots map replaces
+    /// every binding's set (the last one carries the current snapshots), a
+    /// Synchronization replaces its binding's set, an Event adds, replaces or removes one.
+    pub fn current_objects(&self, watched: &[WatchedKind]) -> CurrentObjects {
+        let mut observed = BTreeSet::new();
+        let observe = |binding: &str, observed: &mut BTreeSet<(String, String)>| {
+            if let Some(w) = watched.iter().find(|w| w.binding == binding) {
+                observed.insert((w.api_version.clone(), w.kind.clone()));
+            }
+        };
+        let mut per_binding: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for ctx in self.iter() {
+            if let Some(snapshots) = &ctx.snapshots {
+                per_binding.clear();
+                // shell-operator puts every binding of the hook into a snapshots map.
+                for w in watched {
+                    observe(&w.binding, &mut observed);
+                }
+                for (binding, items) in snapshots {
+                    per_binding.insert(
+                        binding.clone(),
+                        items.iter().filter_map(|i| i.object.clone()).collect(),
+                    );
+                }
+            } else if let Some(objects) = &ctx.objects {
+                observe(&ctx.binding, &mut observed);
+                per_binding.insert(
+                    ctx.binding.clone(),
+                    objects.iter().filter_map(|i| i.object.clone()).collect(),
+                );
+            } else if let (Some(event), Some(object)) = (&ctx.watch_event, &ctx.object) {
+                observe(&ctx.binding, &mut observed);
+                let set = per_binding.entry(ctx.binding.clone()).or_default();
+                let id = identity(object);
+                set.retain(|o| identity(o) != id);
+                if event != "Deleted" {
+                    set.push(object.clone());
+                }
+            }
+        }
+        CurrentObjects {
+            objects: per_binding.into_values().flatten().collect(),
+            observed,
+        }
+    }
+}
+
+/// apiVersion, kind, namespace and name of an object, for replacing it on an event.
+fn identity(object: &Value) -> [Option<&str>; 4] {
+    [
+        "/apiVersion",
+        "/kind",
+        "/metadata/namespace",
+        "/metadata/name",
+    ]
+    .map(|p| object.pointer(p).and_then(Value::as_str))
+}
+
 fn input(path: &Path, problem: String) -> HostError {
-    HostError::Input { what: "binding context", path: path.to_path_buf(), problem }
+    HostError::Input {
+        what: "binding context",
+        path: path.to_path_buf(),
+        problem,
+    }
 }
 
 #[cfg(test)]
@@ -116,6 +205,10 @@ mod tests {
     fn errors_name_the_bad_element() {
         let err = BindingContexts::parse(r#"[{"binding":"a"},{"nobinding":1}]"#).unwrap_err();
         assert!(err.starts_with("element 1"), "{err}");
-        assert!(BindingContexts::parse(r#"{"binding":"a"}"#).unwrap_err().contains("array"));
+        assert!(
+            BindingContexts::parse(r#"{"binding":"a"}"#)
+                .unwrap_err()
+                .contains("array")
+        );
     }
 }

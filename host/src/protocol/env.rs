@@ -12,6 +12,8 @@ pub const VALUES_PATH: &str = "VALUES_PATH";
 pub const CONFIG_VALUES_PATH: &str = "CONFIG_VALUES_PATH";
 /// Out: JSON patch on values.
 pub const VALUES_JSON_PATCH_PATH: &str = "VALUES_JSON_PATCH_PATH";
+/// Out: JSON patch on config values.
+pub const CONFIG_VALUES_JSON_PATCH_PATH: &str = "CONFIG_VALUES_JSON_PATCH_PATH";
 /// Out: object operations (NDJSON).
 pub const KUBERNETES_PATCH_PATH: &str = "KUBERNETES_PATCH_PATH";
 /// Out: metric operations (NDJSON).
@@ -21,7 +23,9 @@ pub const SETTINGS_PATH: &str = "SETTINGS_PATH";
 
 /// The path an environment variable names, or None when unset or empty.
 pub fn path(var: &str) -> Option<PathBuf> {
-    std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from)
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 /// The path an environment variable names; an error saying what to set when it is missing.
@@ -31,12 +35,19 @@ pub fn required(var: &'static str) -> Result<PathBuf> {
 
 /// Reads a JSON file; `what` names it in errors.
 pub fn read_json(what: &'static str, path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| HostError::Input { what, path: path.to_path_buf(), problem: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|e| HostError::Input {
+        what,
+        path: path.to_path_buf(),
+        problem: e.to_string(),
+    })?;
     if text.trim().is_empty() {
         return Ok(Value::Object(Default::default()));
     }
-    serde_json::from_str(&text).map_err(|e| HostError::Input { what, path: path.to_path_buf(), problem: format!("not JSON: {e}") })
+    serde_json::from_str(&text).map_err(|e| HostError::Input {
+        what,
+        path: path.to_path_buf(),
+        problem: format!("not JSON: {e}"),
+    })
 }
 
 /// Reads a JSON file named by `var`, or `{}` when the variable is unset.

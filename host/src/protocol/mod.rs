@@ -4,5 +4,6 @@ pub mod binding_context;
 pub mod env;
 pub mod hook_config;
 pub mod metrics;
+pub mod object_ops;
 pub mod output;
 pub mod values_patch;

@@ -9,8 +9,13 @@ use serde_json::{Value, json};
 #[derive(Clone, Debug, PartialEq)]
 pub enum Change {
     /// `path` is a JSON pointer below the module key.
-    Add { path: String, value: Value },
-    Remove { path: String },
+    Add {
+        path: String,
+        value: Value,
+    },
+    Remove {
+        path: String,
+    },
 }
 
 /// Builds the rooted patch; `values` is the whole values document the run started from.
@@ -45,7 +50,9 @@ pub fn build(values_key: &str, values: &Value, changes: Vec<Change>) -> Result<V
 /// `/sdsReplicatedVolume` + the guest's pointer, which must be a non-root JSON pointer.
 fn rooted(values_key: &str, path: &str) -> Result<String, String> {
     if !path.starts_with('/') || path.len() < 2 || path.ends_with('/') {
-        return Err(format!("values path {path:?} must be a JSON pointer below the module key, like /internal/x"));
+        return Err(format!(
+            "values path {path:?} must be a JSON pointer below the module key, like /internal/x"
+        ));
     }
     Ok(format!("/{values_key}{path}"))
 }
@@ -53,7 +60,9 @@ fn rooted(values_key: &str, path: &str) -> Result<String, String> {
 /// Every proper prefix of a pointer, shortest first: `/a/b/c` -> `/a`, `/a/b`.
 fn parents(pointer: &str) -> Vec<String> {
     let segments: Vec<&str> = pointer.split('/').skip(1).collect();
-    (1..segments.len()).map(|n| format!("/{}", segments[..n].join("/"))).collect()
+    (1..segments.len())
+        .map(|n| format!("/{}", segments[..n].join("/")))
+        .collect()
 }
 
 fn unescape(segment: &str) -> String {
@@ -62,13 +71,19 @@ fn unescape(segment: &str) -> String {
 
 fn set(doc: &mut Value, pointer: &str, value: Value) -> Result<(), String> {
     let (parent, last) = pointer.rsplit_once('/').unwrap_or(("", pointer));
-    let target = if parent.is_empty() { Some(&mut *doc) } else { doc.pointer_mut(parent) };
+    let target = if parent.is_empty() {
+        Some(&mut *doc)
+    } else {
+        doc.pointer_mut(parent)
+    };
     match target {
         Some(Value::Object(map)) => {
             map.insert(unescape(last), value);
             Ok(())
         }
-        _ => Err(format!("cannot add {pointer}: its parent is not an object in values")),
+        _ => Err(format!(
+            "cannot add {pointer}: its parent is not an object in values"
+        )),
     }
 }
 
@@ -86,7 +101,15 @@ mod tests {
     #[test]
     fn missing_parents_are_created_and_rooted() {
         let values = json!({"sdsReplicatedVolume": {}});
-        let ops = build("sdsReplicatedVolume", &values, vec![Change::Add { path: "/internal/state".into(), value: json!("x") }]).unwrap();
+        let ops = build(
+            "sdsReplicatedVolume",
+            &values,
+            vec![Change::Add {
+                path: "/internal/state".into(),
+                value: json!("x"),
+            }],
+        )
+        .unwrap();
         assert_eq!(
             ops,
             vec![
@@ -102,26 +125,64 @@ mod tests {
         let ops = build(
             "sdsReplicatedVolume",
             &values,
-            vec![Change::Add { path: "/internal/b".into(), value: json!(2) }, Change::Remove { path: "/internal/zzz".into() }, Change::Remove { path: "/internal/a".into() }],
+            vec![
+                Change::Add {
+                    path: "/internal/b".into(),
+                    value: json!(2),
+                },
+                Change::Remove {
+                    path: "/internal/zzz".into(),
+                },
+                Change::Remove {
+                    path: "/internal/a".into(),
+                },
+            ],
         )
         .unwrap();
-        assert_eq!(ops, vec![json!({"op": "add", "path": "/sdsReplicatedVolume/internal/b", "value": 2}), json!({"op": "remove", "path": "/sdsReplicatedVolume/internal/a"})]);
+        assert_eq!(
+            ops,
+            vec![
+                json!({"op": "add", "path": "/sdsReplicatedVolume/internal/b", "value": 2}),
+                json!({"op": "remove", "path": "/sdsReplicatedVolume/internal/a"})
+            ]
+        );
     }
 
     #[test]
     fn paths_must_stay_below_the_module_key() {
         let values = json!({});
         for bad in ["", "/", "internal", "/internal/"] {
-            assert!(build("m", &values, vec![Change::Remove { path: bad.into() }]).is_err(), "{bad:?}");
+            assert!(
+                build("m", &values, vec![Change::Remove { path: bad.into() }]).is_err(),
+                "{bad:?}"
+            );
         }
         // A pointer cannot climb out: it is always prefixed with the module key.
-        let ops = build("m", &values, vec![Change::Add { path: "/global".into(), value: json!(1) }]).unwrap();
+        let ops = build(
+            "m",
+            &values,
+            vec![Change::Add {
+                path: "/global".into(),
+                value: json!(1),
+            }],
+        )
+        .unwrap();
         assert_eq!(ops.last().unwrap()["path"], "/m/global");
     }
 
     #[test]
     fn a_scalar_in_the_way_is_an_error() {
         let values = json!({"m": {"internal": 5}});
-        assert!(build("m", &values, vec![Change::Add { path: "/internal/x".into(), value: json!(1) }]).is_err());
+        assert!(
+            build(
+                "m",
+                &values,
+                vec![Change::Add {
+                    path: "/internal/x".into(),
+                    value: json!(1)
+                }]
+            )
+            .is_err()
+        );
     }
 }

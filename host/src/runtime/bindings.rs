@@ -31,10 +31,12 @@ pub mod job {
     });
 }
 
-pub use hook::deckhouse::hooks::types::{KubeError, ListQuery, LogLevel, ObjectRef, PatchKind};
-pub use hook::exports::deckhouse::hooks::hook::{
-    HookConfig, HookInput, HookOutput, KubeBinding, Metric, MetricAction, ScheduleBinding, ValuesOp, ValuesOpKind,
-    WatchEvent,
+pub use hook::deckhouse::hooks::types::{
+    CreateMode, DeleteMode, KubeError, ListPage, ListQuery, LogLevel, ObjectRef, PatchKind,
+    PatchOptions,
 };
-pub use render::exports::deckhouse::hooks::render::{Decision, PlanInput, StateMachine, Transition};
-pub use job::exports::deckhouse::hooks::job::StepResult;
+pub use hook::exports::deckhouse::hooks::hook as hook_api;
+pub use job::exports::deckhouse::hooks::job::{Report, StepResult};
+pub use render::exports::deckhouse::hooks::render::{
+    Decision, PlanInput, StateMachine, Transition,
+};

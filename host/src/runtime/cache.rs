@@ -43,7 +43,10 @@ impl ComponentCache {
         }
         let component = compile(engine, &wasm)?;
         if let Err(e) = store_entry(dir, &entry, &component) {
-            logging::debug("component cache not written; compiling again next run", &[("reason", e.into())]);
+            logging::debug(
+                "component cache not written; compiling again next run",
+                &[("reason", e.into())],
+            );
         }
         Ok((component, Origin::Compiled))
     }
@@ -65,7 +68,10 @@ fn load_entry(engine: &Engine, entry: &Path) -> Option<Component> {
     let code = std::fs::read(entry.with_extension("cwasm")).ok()?;
     let sum = std::fs::read_to_string(entry.with_extension("sum")).unwrap_or_default();
     if sum.trim() != blake3::hash(&code).to_hex().as_str() {
-        logging::warn("precompiled component is corrupted; rebuilding", &[("entry", entry.display().to_string().into())]);
+        logging::warn(
+            "precompiled component is corrupted; rebuilding",
+            &[("entry", entry.display().to_string().into())],
+        );
         return None;
     }
     match deserialize(engine, &entry.with_extension("cwasm")) {
@@ -73,7 +79,10 @@ fn load_entry(engine: &Engine, entry: &Path) -> Option<Component> {
         Err(e) => {
             logging::warn(
                 "precompiled component does not fit this engine; rebuilding",
-                &[("entry", entry.display().to_string().into()), ("reason", format!("{e:#}").into())],
+                &[
+                    ("entry", entry.display().to_string().into()),
+                    ("reason", format!("{e:#}").into()),
+                ],
             );
             None
         }
@@ -91,15 +100,24 @@ fn deserialize(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
 
 fn store_entry(dir: &Path, entry: &Path, component: &Component) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let code = component.serialize().map_err(|e| format!("cannot serialize: {e:#}"))?;
+    let code = component
+        .serialize()
+        .map_err(|e| format!("cannot serialize: {e:#}"))?;
     write_atomic(dir, &entry.with_extension("cwasm"), &code)?;
-    write_atomic(dir, &entry.with_extension("sum"), blake3::hash(&code).to_hex().as_bytes())
+    write_atomic(
+        dir,
+        &entry.with_extension("sum"),
+        blake3::hash(&code).to_hex().as_bytes(),
+    )
 }
 
 fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), String> {
     use std::io::Write;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
-    tmp.write_all(bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    tmp.persist(path).map_err(|e| format!("cannot rename into {}: {e}", path.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+    tmp.write_all(bytes)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| format!("cannot rename into {}: {e}", path.display()))?;
     Ok(())
 }

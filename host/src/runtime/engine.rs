@@ -1,8 +1,8 @@
 //! One wasmtime engine per compiler in use, with epoch interruption driven by a ticker thread so
 //! a guest's CPU deadline is enforced without fuel's per-instruction cost.
 
-use std::time::Duration;
 use crate::manifest::Compiler;
+use std::time::Duration;
 use wasmtime::{Config, Engine, OptLevel, Strategy};
 
 /// How often the epoch advances; deadlines are counted in these ticks.
@@ -27,7 +27,8 @@ pub fn config(compiler: Compiler) -> Config {
 
 /// Builds an engine for one compiler and starts its epoch ticker.
 pub fn new_engine(compiler: Compiler) -> Result<Engine, String> {
-    let engine = Engine::new(&config(compiler)).map_err(|e| format!("cannot create the wasmtime engine: {e:#}"))?;
+    let engine = Engine::new(&config(compiler))
+        .map_err(|e| format!("cannot create the wasmtime engine: {e:#}"))?;
     let ticking = engine.clone();
     std::thread::Builder::new()
         .name("epoch-ticker".into())

@@ -1,7 +1,9 @@
-//! Everything wasmtime: one engine, the component cache, per-run stores with limits.
+//! Everything wasmtime: engines and epoch deadlines, the component cache, per-world store
+//! state, the bindings and the conversions out of them.
 
 pub mod bindings;
 pub mod cache;
+pub mod convert;
 pub mod engine;
 pub mod guest;
 pub mod state;

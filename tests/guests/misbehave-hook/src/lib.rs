@@ -8,7 +8,7 @@ mod component {
 
     use deckhouse::hooks::kubernetes;
     use deckhouse::hooks::types::{KubeError, ObjectRef};
-    use exports::deckhouse::hooks::hook::{Guest, HookConfig, HookInput, HookOutput, KubeBinding, ValuesOp, ValuesOpKind};
+    use exports::deckhouse::hooks::hook::{Guest, HookConfig, HookInput, HookOutput, KubeBinding, NamespaceSelector, ValuesOp, ValuesOpKind};
 
     struct Misbehave;
 
@@ -24,7 +24,7 @@ mod component {
             Err(e) => serde_json::json!({"Err": e}),
         };
         let value = serde_json::json!({"what": what, "result": result}).to_string();
-        Ok(HookOutput { values_patch: vec![ValuesOp { op: ValuesOpKind::Add, path: "/internal/probe".into(), value: Some(value) }], metrics: vec![] })
+        Ok(HookOutput { values_patch: vec![ValuesOp { op: ValuesOpKind::Add, path: "/internal/probe".into(), value: Some(value) }], config_values_patch: vec![], metrics: vec![] })
     }
 
     fn secret() -> ObjectRef {
@@ -44,16 +44,23 @@ mod component {
                     api_version: "v1".into(),
                     kind: "ConfigMap".into(),
                     name_selector: vec!["probe".into()],
-                    namespace_selector: vec!["probe-ns".into()],
-                    label_selector: vec![],
-                    execute_hook_on_event: vec![],
-                    execute_hook_on_synchronization: true,
-                    keep_full_objects_in_memory: true,
+                    namespace: Some(NamespaceSelector { match_names: vec!["probe-ns".into()], label_selector: None }),
+                    label_selector: None,
+                    field_selector: vec![],
+                    execute_hook_on_event: None,
+                    execute_hook_on_synchronization: Some(true),
+                    wait_for_synchronization: None,
+                    keep_full_objects_in_memory: Some(true),
                     jq_filter: None,
+                    include_snapshots_from: vec![],
                     queue: None,
-                    allow_failure: false,
+                    group: None,
+                    allow_failure: None,
                 }],
                 schedule: vec![],
+                settings: None,
+                allow_failure: false,
+                readiness_interval_seconds: None,
             }
         }
 
@@ -90,6 +97,7 @@ mod component {
                 ),
                 "bad-values-op" => Ok(HookOutput {
                     values_patch: vec![ValuesOp { op: ValuesOpKind::Add, path: "/internal/x".into(), value: Some("{not json".into()) }],
+                    config_values_patch: vec![],
                     metrics: vec![],
                 }),
                 other => Err(format!("unknown mode {other}")),
