@@ -38,7 +38,7 @@ case "${1:-}" in
   --test)
     toolchain
     cd "$here/state-sync"
-    "$venv/bin/python" -m unittest discover --start-directory tests --top-level-directory .
+    PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" -m unittest discover --start-directory tests --top-level-directory .
     ;;
   "" | -*)
     fail "usage: guests-py/build.sh OUT.wasm | --toolchain | --test"
@@ -46,6 +46,11 @@ case "${1:-}" in
   *)
     toolchain
     out=$1
+    # Up to date: no source, WIT or toolchain pin newer than the component (componentize-py
+    # builds are not byte-for-byte reproducible, so a rebuild would also void compile caches).
+    newer=$(find "$here/state-sync" "$root/wit" "$here/requirements.txt" "$0" -name __pycache__ -prune \
+      -o -newer "$out" -print -quit 2>/dev/null || echo rebuild)
+    [[ -f "$out" && -z "$newer" ]] && exit 0
     mkdir -p "$(dirname "$out")"
     tmp="$out.tmp.$$"
     trap 'rm -f "$tmp"' EXIT

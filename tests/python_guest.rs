@@ -39,6 +39,19 @@ fn component() -> &'static Path {
     })
 }
 
+/// The component cache the tests share: the Python component is compiled once (a debug
+/// host compiles its ~20 MB for tens of seconds), and kept across runs (keyed by content).
+fn cache() -> &'static Path {
+    static FILLED: OnceLock<PathBuf> = OnceLock::new();
+    FILLED.get_or_init(|| {
+        let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("guests-py/cache");
+        let (_tmp, dir) = python_hooks_dir();
+        let (ok, _, stderr) = host_in(&dir, &cache, &["precompile"]);
+        assert!(ok, "precompiling the Python guest failed:\n{stderr}");
+        cache
+    })
+}
+
 /// A hooks folder whose state-sync entry runs the Python component: the repository's
 /// grants.yaml with `guests-py/state-sync/grants-entry.yaml` applied, and the Rust
 /// component removed, so nothing can fall back to it.
@@ -46,29 +59,41 @@ fn python_hooks_dir() -> (tempfile::TempDir, PathBuf) {
     let (tmp, dir) = common::hooks_copy();
     let grants = std::fs::read_to_string(dir.join("grants.yaml")).unwrap();
     let entry = std::fs::read_to_string(root().join("guests-py/state-sync/grants-entry.yaml")).unwrap();
-    let (patched, file) = apply_entry(&grants, &entry);
-    std::fs::write(dir.join("grants.yaml"), patched).unwrap();
-    std::fs::copy(component(), dir.join(&file)).unwrap();
+    std::fs::write(dir.join("grants.yaml"), apply_entry(&grants, &entry)).unwrap();
+    let entry: serde_yaml::Value = serde_yaml::from_str(&entry).unwrap();
+    let file = entry["component"].as_str().expect("grants-entry.yaml names the component");
+    std::fs::copy(component(), dir.join(file)).unwrap();
     std::fs::remove_file(dir.join("guest_hook.wasm")).unwrap();
     (tmp, dir)
 }
 
-/// Replaces the keys of the guest entry named like `entry`'s `name` with `entry`'s; returns
-/// the new grants.yaml and the entry's component file.
-fn apply_entry(grants: &str, entry: &str) -> (String, String) {
+/// Replaces the keys of the guest entry named like `entry`'s `name` with `entry`'s.
+fn apply_entry(grants: &str, entry: &str) -> String {
     let mut manifest: serde_yaml::Value = serde_yaml::from_str(grants).unwrap();
     let entry: serde_yaml::Mapping = serde_yaml::from_str(entry).unwrap();
     let guests = manifest["guests"].as_sequence_mut().expect("grants.yaml has a guests list");
     let target = guests.iter_mut().find(|g| g["name"] == entry["name"]).expect("grants.yaml has the entry's guest");
-    let file = entry["component"].as_str().expect("the entry names its component").to_owned();
     for (key, value) in entry {
         target[key] = value;
     }
-    (serde_yaml::to_string(&manifest).unwrap(), file)
+    serde_yaml::to_string(&manifest).unwrap()
 }
 
+/// Runs the host on `hooks_dir` with the shared cache.
 fn host(hooks_dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(common::HOST).arg("--hooks-dir").arg(hooks_dir).args(args).env("UPDATE_GOLDEN", "false").output().unwrap();
+    host_in(hooks_dir, cache(), args)
+}
+
+fn host_in(hooks_dir: &Path, cache: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(common::HOST)
+        .arg("--hooks-dir")
+        .arg(hooks_dir)
+        .arg("--cache-dir")
+        .arg(cache)
+        .args(args)
+        .env("UPDATE_GOLDEN", "false")
+        .output()
+        .unwrap();
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
 
@@ -100,11 +125,15 @@ fn python_guest_declares_the_same_bindings_as_the_rust_guest() {
 fn python_guest_memory_limit_is_enforced() {
     let (_tmp, dir) = python_hooks_dir();
     let grants = std::fs::read_to_string(dir.join("grants.yaml")).unwrap();
-    let (tight, _) = apply_entry(&grants, &format!("name: {HOOK}\nlimits: {{timeoutMs: 2000, memoryMiB: 4}}\n"));
+    let tight = apply_entry(&grants, &format!("name: {HOOK}\nlimits: {{timeoutMs: 2000, memoryMiB: 8}}\n"));
     std::fs::write(dir.join("grants.yaml"), tight).unwrap();
     let case = root().join("tests/fixtures/hooks").join(HOOK).join("row-stage1-started");
     let (ok, stdout, _) = host(&dir, &["test", case.to_str().unwrap()]);
-    assert!(!ok && stdout.contains("limits.memoryMiB") && stdout.ends_with("0 passed, 1 failed\n"), "{stdout}");
+    // CPython starts with ~13 MiB of linear memory, so 8 MiB cannot even instantiate it.
+    assert!(
+        !ok && stdout.contains("exceeded its memory limit of 8 MiB (limits.memoryMiB in grants.yaml)") && stdout.ends_with("0 passed, 1 failed\n"),
+        "{stdout}"
+    );
 }
 
 #[test]

