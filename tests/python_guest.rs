@@ -20,8 +20,15 @@ fn root() -> PathBuf {
 
 /// Runs `guests-py/build.sh` with `args`, failing the test with its output.
 fn build_script(args: &[&str]) -> String {
-    let out = Command::new("bash").arg(root().join("guests-py/build.sh")).args(args).output().expect("cannot run bash");
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("bash")
+        .arg(root().join("guests-py/build.sh"))
+        .args(args)
+        .output()
+        .expect("cannot run bash");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
     assert!(
         out.status.success(),
         "guests-py/build.sh {args:?} failed; the Python guest's toolchain (python3 with venv, componentize-py from PyPI) must install here, this test does not skip\n{stdout}\n{stderr}"
@@ -58,10 +65,13 @@ fn cache() -> &'static Path {
 fn python_hooks_dir() -> (tempfile::TempDir, PathBuf) {
     let (tmp, dir) = common::hooks_copy();
     let grants = std::fs::read_to_string(dir.join("grants.yaml")).unwrap();
-    let entry = std::fs::read_to_string(root().join("guests-py/state-sync/grants-entry.yaml")).unwrap();
+    let entry =
+        std::fs::read_to_string(root().join("guests-py/state-sync/grants-entry.yaml")).unwrap();
     std::fs::write(dir.join("grants.yaml"), apply_entry(&grants, &entry)).unwrap();
     let entry: serde_yaml::Value = serde_yaml::from_str(&entry).unwrap();
-    let file = entry["component"].as_str().expect("grants-entry.yaml names the component");
+    let file = entry["component"]
+        .as_str()
+        .expect("grants-entry.yaml names the component");
     std::fs::copy(component(), dir.join(file)).unwrap();
     std::fs::remove_file(dir.join("guest_hook.wasm")).unwrap();
     (tmp, dir)
@@ -71,8 +81,13 @@ fn python_hooks_dir() -> (tempfile::TempDir, PathBuf) {
 fn apply_entry(grants: &str, entry: &str) -> String {
     let mut manifest: serde_yaml::Value = serde_yaml::from_str(grants).unwrap();
     let entry: serde_yaml::Mapping = serde_yaml::from_str(entry).unwrap();
-    let guests = manifest["guests"].as_sequence_mut().expect("grants.yaml has a guests list");
-    let target = guests.iter_mut().find(|g| g["name"] == entry["name"]).expect("grants.yaml has the entry's guest");
+    let guests = manifest["guests"]
+        .as_sequence_mut()
+        .expect("grants.yaml has a guests list");
+    let target = guests
+        .iter_mut()
+        .find(|g| g["name"] == entry["name"])
+        .expect("grants.yaml has the entry's guest");
     for (key, value) in entry {
         target[key] = value;
     }
@@ -94,18 +109,37 @@ fn host_in(hooks_dir: &Path, cache: &Path, args: &[&str]) -> (bool, String, Stri
         .env("UPDATE_GOLDEN", "false")
         .output()
         .unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
 fn python_guest_passes_the_rust_guests_golden_fixtures() {
     let (_tmp, dir) = python_hooks_dir();
     let cases = root().join("tests/fixtures/hooks").join(HOOK);
-    let count = std::fs::read_dir(&cases).unwrap().flatten().filter(|e| e.path().join("case.yaml").is_file()).count();
-    assert!(count >= 20, "expected the state-sync hook's fixture cases in {}", cases.display());
+    let count = std::fs::read_dir(&cases)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("case.yaml").is_file())
+        .count();
+    assert!(
+        count >= 20,
+        "expected the state-sync hook's fixture cases in {}",
+        cases.display()
+    );
     let (ok, stdout, stderr) = host(&dir, &["test", cases.to_str().unwrap()]);
-    assert!(ok, "the Python guest fails golden cases:\n{stdout}\n{stderr}");
-    assert_eq!(stdout.lines().last(), Some(format!("{count} passed, 0 failed").as_str()), "{stdout}");
+    assert!(
+        ok,
+        "the Python guest fails golden cases:\n{stdout}\n{stderr}"
+    );
+    assert_eq!(
+        stdout.lines().last(),
+        Some(format!("{count} passed, 0 failed").as_str()),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -117,7 +151,10 @@ fn python_guest_declares_the_same_bindings_as_the_rust_guest() {
         serde_json::from_str::<serde_json::Value>(&stdout).unwrap()
     };
     let (python, rust) = (config(&dir), config(&guest_artifacts::hooks_dir()));
-    assert_eq!(python, rust, "hook config differs between the Python and the Rust guest");
+    assert_eq!(
+        python, rust,
+        "hook config differs between the Python and the Rust guest"
+    );
     assert!(python.to_string().contains(HOOK), "{python}");
 }
 
@@ -125,13 +162,21 @@ fn python_guest_declares_the_same_bindings_as_the_rust_guest() {
 fn python_guest_memory_limit_is_enforced() {
     let (_tmp, dir) = python_hooks_dir();
     let grants = std::fs::read_to_string(dir.join("grants.yaml")).unwrap();
-    let tight = apply_entry(&grants, &format!("name: {HOOK}\nlimits: {{timeoutMs: 2000, memoryMiB: 8}}\n"));
+    let tight = apply_entry(
+        &grants,
+        &format!("name: {HOOK}\nlimits: {{timeoutMs: 2000, memoryMiB: 8}}\n"),
+    );
     std::fs::write(dir.join("grants.yaml"), tight).unwrap();
-    let case = root().join("tests/fixtures/hooks").join(HOOK).join("row-stage1-started");
+    let case = root()
+        .join("tests/fixtures/hooks")
+        .join(HOOK)
+        .join("row-stage1-started");
     let (ok, stdout, _) = host(&dir, &["test", case.to_str().unwrap()]);
     // CPython starts with ~13 MiB of linear memory, so 8 MiB cannot even instantiate it.
     assert!(
-        !ok && stdout.contains("exceeded its memory limit of 8 MiB (limits.memoryMiB in grants.yaml)") && stdout.ends_with("0 passed, 1 failed\n"),
+        !ok && stdout
+            .contains("exceeded its memory limit of 8 MiB (limits.memoryMiB in grants.yaml)")
+            && stdout.ends_with("0 passed, 1 failed\n"),
         "{stdout}"
     );
 }

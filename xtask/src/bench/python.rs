@@ -21,12 +21,18 @@ pub fn table(dist: &Path, runs: usize, example: &Path, work: &Path, rust: Rust) 
     let guests = work.join("python-guests");
     std::fs::create_dir_all(&guests)?;
     let component = guests.join(lay_out(&root, &dist.join("wasm-guests"), &guests)?);
-    crate::run(Command::new("bash").arg(root.join("guests-py/build.sh")).arg(&component))
-        .context("building the Python guest (guests-py/build.sh)")?;
+    crate::run(
+        Command::new("bash")
+            .arg(root.join("guests-py/build.sh"))
+            .arg(&component),
+    )
+    .context("building the Python guest (guests-py/build.sh)")?;
     let cache = work.join("python-cache");
     let hook_run = |cache: &Path| {
         let mut c = Command::new(dist.join("wasm-hooks"));
-        c.args(["hook", "run", "0"]).env("WASM_HOOKS_DIR", &guests).env("WASM_HOOKS_CACHE_DIR", cache);
+        c.args(["hook", "run", "0"])
+            .env("WASM_HOOKS_DIR", &guests)
+            .env("WASM_HOOKS_CACHE_DIR", cache);
         c
     };
     run_once(&mut hook_run(&cache), example, work)?; // fills the cache
@@ -37,7 +43,10 @@ pub fn table(dist: &Path, runs: usize, example: &Path, work: &Path, rust: Rust) 
         run_once(&mut hook_run(&cache), example, work)
     })?;
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len() as f64 / 1e6);
-    let (python_size, rust_size) = (size(&component)?, size(&dist.join("wasm-guests/guest_hook.wasm"))?);
+    let (python_size, rust_size) = (
+        size(&component)?,
+        size(&dist.join("wasm-guests/guest_hook.wasm"))?,
+    );
     let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
     Ok(format!(
         "| the state-sync hook, same host, same example | Python (componentize-py) | Rust |\n\
@@ -56,14 +65,19 @@ pub fn table(dist: &Path, runs: usize, example: &Path, work: &Path, rust: Rust) 
 /// Python entry (`guests-py/state-sync/grants-entry.yaml`) applied to grants.yaml;
 /// returns the file name the Python component must have.
 fn lay_out(root: &Path, from: &Path, to: &Path) -> Result<String> {
-    let mut manifest: serde_yaml::Value = serde_yaml::from_str(&std::fs::read_to_string(from.join("grants.yaml"))?)?;
-    let entry: serde_yaml::Mapping =
-        serde_yaml::from_str(&std::fs::read_to_string(root.join("guests-py/state-sync/grants-entry.yaml"))?)?;
+    let mut manifest: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(from.join("grants.yaml"))?)?;
+    let entry: serde_yaml::Mapping = serde_yaml::from_str(&std::fs::read_to_string(
+        root.join("guests-py/state-sync/grants-entry.yaml"),
+    )?)?;
     let target = manifest["guests"]
         .as_sequence_mut()
         .and_then(|guests| guests.iter_mut().find(|g| g["name"] == entry["name"]))
         .context("grants.yaml has no guest named like guests-py/state-sync/grants-entry.yaml")?;
-    let file = entry["component"].as_str().context("grants-entry.yaml names no component")?.to_owned();
+    let file = entry["component"]
+        .as_str()
+        .context("grants-entry.yaml names no component")?
+        .to_owned();
     for (key, value) in entry {
         target[key] = value;
     }
