@@ -3,6 +3,7 @@
 //! just changed: cache emptied before every run, so each run compiles), and the same
 //! logic compiled natively without Wasm (`bench/native-state-sync`). Medians and the
 //! warm/native ratio go to stdout and to `bench/RESULTS.md`.
+//! The Python guest's rows follow in a second table (`bench/python.rs`).
 
 mod python;
 
