@@ -41,6 +41,14 @@ fn state_sync_hook_fixtures() {
     run_cases(&guest_artifacts::hooks_dir(), &fixtures("hooks"));
 }
 
+/// A guest using the whole binding vocabulary and every output kind.
+#[test]
+fn vocabulary_guest_fixtures() {
+    let (_tmp, dir) = common::hooks_copy();
+    std::fs::copy(fixtures("vocabulary/grants.yaml"), dir.join("grants.yaml")).unwrap();
+    run_cases(&dir, &fixtures("vocabulary/vocabulary"));
+}
+
 /// The same host binary with the nine-state guests swapped in: new states ship as guests.
 #[test]
 fn nine_state_guest_fixtures() {

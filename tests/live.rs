@@ -1,9 +1,11 @@
 //! `LiveBackend` against the loopback test API server: every call, error mapping,
-//! retries with backoff, giving up, and timeouts.
+//! retries with backoff (429 with Retry-After), giving up, timeouts; names checked
+//! before any URL, capped answers, redirects; concurrent batched creates; and the test
+//! server's pagination, field selectors and dry run.
 
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use test_apiserver::{Resource, TestApiServer};
+use test_apiserver::{RawAnswer, Resource, TestApiServer};
 use wasm_hooks::capabilities::backend::KubeBackend;
 use wasm_hooks::capabilities::live::{LiveBackend, LiveOptions};
 use wasm_hooks::capabilities::types::{
@@ -332,7 +334,7 @@ fn unknown_kinds_are_not_found() {
     assert_error(
         s.backend.get(&widget),
         |e| matches!(e, KubeError::NotFound(_)),
-        "discover Widget",
+        "discover example.com/v1",
     );
     let missing_kind = ObjectRef {
         kind: "Gadget".into(),
@@ -368,13 +370,13 @@ fn scope_mistakes_are_invalid_before_any_request() {
     );
     assert_eq!(
         s.server.request_count(),
-        before + 1,
-        "only the Node discovery reached the server"
+        before,
+        "nothing reached the server: Node shares the discovery of v1 with ConfigMap"
     );
 }
 
 #[test]
-fn discovery_is_cached_per_kind() {
+fn discovery_is_cached_per_group_version() {
     let mut s = setup();
     seed(&s.server, cm("a", "x"));
     for _ in 0..3 {
@@ -563,5 +565,323 @@ fn a_missing_kubeconfig_names_the_file() {
     assert!(
         format!("{error:#}").contains("/nonexistent/kubeconfig"),
         "{error:#}"
+    );
+}
+
+#[test]
+fn discovery_is_shared_by_the_kinds_of_a_group_version() {
+    let mut s = setup();
+    for kind in ["ResourceDefinitions", "Resources", "LayerDrbdResources"] {
+        s.backend
+            .list(&ListQuery {
+                api_version: "internal.linstor.linbit.com/v1-19-1".into(),
+                kind: kind.into(),
+                ..ListQuery::default()
+            })
+            .unwrap();
+    }
+    let discoveries = s
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/apis/internal.linstor.linbit.com"))
+        .filter(|r| {
+            !r.path.contains("/resourcedefinitions")
+                && !r.path.contains("/resources")
+                && !r.path.contains("/layerdrbdresources")
+        })
+        .count();
+    assert_eq!(discoveries, 1, "{:?}", s.server.requests());
+}
+
+#[test]
+fn hostile_names_never_reach_the_server() {
+    let mut s = setup();
+    for name in ["../secrets", "%2e%2e", "a?dryRun=All", "a/b", ".."] {
+        assert_error(
+            s.backend.get(&cm_ref(name)),
+            |e| matches!(e, KubeError::Invalid(_)),
+            "is not a DNS-1123 subdomain",
+        );
+        assert_error(
+            s.backend.delete(&cm_ref(name), DeleteMode::Background),
+            |e| matches!(e, KubeError::Invalid(_)),
+            "is not a DNS-1123 subdomain",
+        );
+    }
+    let bad_namespace = ObjectRef {
+        namespace: Some("../kube-system".into()),
+        ..cm_ref("a")
+    };
+    assert_error(
+        s.backend.get(&bad_namespace),
+        |e| matches!(e, KubeError::Invalid(_)),
+        "is not a valid DNS-1123 label",
+    );
+    assert_error(
+        s.backend.patch(
+            &cm_ref("a"),
+            PatchKind::Merge,
+            json!({}),
+            &PatchOptions {
+                subresource: Some("../../secrets/x".into()),
+                ignore_missing_object: false,
+            },
+        ),
+        |e| matches!(e, KubeError::Invalid(_)),
+        "subresource",
+    );
+    assert_eq!(s.server.request_count(), 0, "{:?}", s.server.requests());
+}
+
+#[test]
+fn a_redirect_is_reported_as_one() {
+    let mut s = setup();
+    s.backend.list(&cm_query(None)).unwrap();
+    s.server.answer_next(
+        1,
+        RawAnswer {
+            status: 302,
+            headers: vec![("location".into(), "https://elsewhere.example/api".into())],
+            body: vec![],
+        },
+    );
+    let before = s.server.request_count();
+    assert_error(
+        s.backend.get(&cm_ref("a")),
+        |e| matches!(e, KubeError::Unavailable(_)),
+        "the API server answered with a redirect (HTTP 302 to https://elsewhere.example/api); redirects are not followed",
+    );
+    assert_eq!(
+        s.server.request_count(),
+        before + 1,
+        "a redirect is not retried"
+    );
+}
+
+#[test]
+fn answers_are_capped() {
+    let mut s = setup_with(LiveOptions {
+        max_response_bytes: 4096,
+        ..fast()
+    });
+    let mut big = cm("big", "x");
+    big["data"]["k"] = json!("v".repeat(8192));
+    seed(&s.server, big);
+    seed(&s.server, cm("small", "x"));
+    s.backend.get(&cm_ref("small")).unwrap();
+    assert_error(
+        s.backend.get(&cm_ref("big")),
+        |e| matches!(e, KubeError::Unavailable(_)),
+        "the API server's answer is larger than 4096 bytes",
+    );
+}
+
+#[test]
+fn a_429_waits_for_its_retry_after_capped() {
+    let status_429 = |after: &str| {
+        RawAnswer {
+        status: 429,
+        headers: vec![("retry-after".into(), after.into())],
+        body: br#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"slow down","reason":"TooManyRequests","code":429}"#.to_vec(),
+    }
+    };
+    let mut s = setup_with(LiveOptions {
+        max_retry_after: Duration::from_millis(300),
+        ..fast()
+    });
+    seed(&s.server, cm("a", "x"));
+    s.backend.get(&cm_ref("a")).unwrap();
+    s.server.answer_next(1, status_429("1"));
+    let started = Instant::now();
+    s.backend.get(&cm_ref("a")).unwrap();
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(300),
+        "Retry-After honoured up to the cap: {waited:?}"
+    );
+    s.server.answer_next(1, status_429("3600"));
+    let started = Instant::now();
+    s.backend.get(&cm_ref("a")).unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "Retry-After: 3600 is capped"
+    );
+}
+
+#[test]
+fn a_conflict_is_final() {
+    let mut s = setup();
+    s.backend.create(cm("a", "x"), CreateMode::Create).unwrap();
+    let before = s.server.request_count();
+    assert_error(
+        s.backend.create(cm("a", "x"), CreateMode::Create),
+        |e| matches!(e, KubeError::Conflict(_)),
+        "already exists",
+    );
+    assert_eq!(s.server.request_count(), before + 1);
+}
+
+#[test]
+fn create_many_sends_concurrently_and_answers_in_order() {
+    let mut s = setup_with(LiveOptions {
+        concurrency: 8,
+        ..fast()
+    });
+    seed(&s.server, cm("taken", "x"));
+    s.backend.list(&cm_query(None)).unwrap();
+    s.server.delay_next(16, Duration::from_millis(100));
+    let mut objects: Vec<Value> = (0..40).map(|i| cm(&format!("cm-{i:02}"), "x")).collect();
+    objects[5] = cm("taken", "x");
+    objects[7] = cm("Not_Valid", "x");
+    let results = s.backend.create_many(objects, CreateMode::Create);
+    assert_eq!(results.len(), 40);
+    for (i, result) in results.iter().enumerate() {
+        match i {
+            5 => assert!(matches!(result, Err(KubeError::Conflict(_))), "{result:?}"),
+            7 => assert!(matches!(result, Err(KubeError::Invalid(_))), "{result:?}"),
+            _ => assert_eq!(
+                result.as_ref().unwrap()["metadata"]["name"],
+                format!("cm-{i:02}")
+            ),
+        }
+    }
+    assert_eq!(s.server.store().lock().unwrap().len(), 39);
+    assert_eq!(
+        s.server.max_in_flight(),
+        8,
+        "limits.concurrency creates in flight at once"
+    );
+}
+
+#[test]
+fn lists_page_with_limit_and_continue() {
+    let mut s = setup();
+    for i in 0..7 {
+        seed(&s.server, cm(&format!("cm-{i}"), "x"));
+    }
+    let mut names = Vec::new();
+    let mut query = ListQuery {
+        limit: Some(3),
+        ..cm_query(None)
+    };
+    let mut pages = 0;
+    loop {
+        let page = s.backend.list(&query).unwrap();
+        pages += 1;
+        names.extend(
+            page.items
+                .iter()
+                .map(|o| o["metadata"]["name"].as_str().unwrap().to_owned()),
+        );
+        if pages == 1 {
+            // An object added before the cursor mid-listing never makes a page repeat.
+            seed(&s.server, cm("cm-0a", "x"));
+        }
+        match page.continue_token {
+            Some(token) => query.continue_token = Some(token),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let expected: Vec<String> = (0..7).map(|i| format!("cm-{i}")).collect();
+    assert_eq!(names, expected);
+    let tokens: Vec<String> = s
+        .server
+        .requests()
+        .iter()
+        .filter_map(|r| r.query.clone())
+        .filter(|q| q.contains("limit=3"))
+        .collect();
+    assert_eq!(tokens.len(), 3, "{tokens:?}");
+    let bad = ListQuery {
+        continue_token: Some("zz".into()),
+        ..cm_query(None)
+    };
+    assert_error(
+        s.backend.list(&bad),
+        |e| matches!(e, KubeError::Invalid(_)),
+        "continue token",
+    );
+}
+
+#[test]
+fn lists_take_field_selectors_on_name_and_namespace() {
+    let mut s = setup();
+    for name in ["a", "b", "c"] {
+        seed(&s.server, cm(name, "x"));
+    }
+    let names = |s: &mut Setup, selector: &str| -> Vec<String> {
+        s.backend
+            .list(&ListQuery {
+                field_selector: Some(selector.into()),
+                ..cm_query(None)
+            })
+            .unwrap()
+            .items
+            .iter()
+            .map(|o| o["metadata"]["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names(&mut s, "metadata.name=b"), ["b"]);
+    assert_eq!(names(&mut s, "metadata.name!=b"), ["a", "c"]);
+    assert_eq!(
+        names(&mut s, "metadata.namespace=d8,metadata.name==c"),
+        ["c"]
+    );
+    assert!(names(&mut s, "metadata.namespace=other").is_empty());
+    assert_error(
+        s.backend.list(&ListQuery {
+            field_selector: Some("spec.x=1".into()),
+            ..cm_query(None)
+        }),
+        |e| matches!(e, KubeError::Invalid(_)),
+        "field label not supported: spec.x",
+    );
+}
+
+#[test]
+fn a_dry_run_validates_writes_and_stores_nothing() {
+    let mut s = setup_with(LiveOptions {
+        dry_run: true,
+        ..fast()
+    });
+    seed(&s.server, cm("kept", "x"));
+    let before = s.server.store().lock().unwrap().clone();
+    let created = s
+        .backend
+        .create(cm("new", "x"), CreateMode::Create)
+        .unwrap();
+    assert_eq!(created["metadata"]["name"], "new");
+    assert_error(
+        s.backend.create(cm("kept", "x"), CreateMode::Create),
+        |e| matches!(e, KubeError::Conflict(_)),
+        "already exists",
+    );
+    s.backend
+        .patch(
+            &cm_ref("kept"),
+            PatchKind::Merge,
+            json!({"data": {"k": "changed"}}),
+            &PatchOptions::default(),
+        )
+        .unwrap();
+    s.backend
+        .delete(&cm_ref("kept"), DeleteMode::Background)
+        .unwrap();
+    let after = s.server.store().lock().unwrap().clone();
+    let objects = |store: &test_apiserver::Store| store.objects().cloned().collect::<Vec<Value>>();
+    assert_eq!(
+        objects(&after),
+        objects(&before),
+        "a dry run changed the store"
+    );
+    assert!(
+        s.server
+            .requests()
+            .iter()
+            .filter(|r| ["POST", "PUT", "PATCH"].contains(&r.method.as_str()))
+            .all(|r| r.query.as_deref().is_some_and(|q| q.contains("dryRun=All"))),
+        "every write carries dryRun=All (a delete carries it in its DeleteOptions body)"
     );
 }

@@ -1,6 +1,7 @@
 //! A guest can never exceed what it was granted: no filesystem, network or environment,
-//! CPU and memory bounded, every trap a clear error naming the guest, and no output
-//! written by a failed run. Uses the hostile guest `tests/guests/misbehave-hook`.
+//! wall-clock time (sleeps included), memory and every output budget bounded, every trap
+//! a clear error naming the guest and its cause, and no output written by a failed run.
+//! Uses the hostile guest `tests/guests/misbehave-hook`, driven by `mode` in its input.
 
 mod common;
 
@@ -15,8 +16,9 @@ guests:
     component: misbehave_hook.wasm
     world: hook
     limits: { timeoutMs: 500, memoryMiB: 32 }
+    metrics: { prefix: d8_probe_ }
     grants:
-      - verbs: [get, list]
+      - verbs: [get, list, create]
         apiVersion: v1
         kind: ConfigMap
         namespace: probe-ns
@@ -132,7 +134,7 @@ fn a_cpu_hog_hits_its_deadline() {
     let (_t, dir) = hooks();
     assert_failed(
         &run_mode(&dir, "loop"),
-        &["guest misbehave exceeded its CPU deadline of 500 ms"],
+        &["guest misbehave exceeded its wall-clock deadline of 500 ms"],
     );
 }
 
@@ -204,5 +206,347 @@ fn a_binding_beyond_read_grants_is_refused_at_config_time() {
     assert!(
         stderr.contains("binding \\\"state\\\" watches ConfigMap (v1) beyond its grants"),
         "{stderr}"
+    );
+}
+
+/// The error a guest's call returned, as the guest reported it in its probe.
+fn probe_error(run: &Run) -> String {
+    probe(run)["result"]["Err"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error in the probe: {}", run.stderr))
+        .to_owned()
+}
+
+#[test]
+fn a_sleeping_guest_is_stopped_at_its_deadline() {
+    // The guest asks for a 30 s WASI sleep; without the bound it would wake and succeed.
+    let (_t, dir) = hooks();
+    assert_failed(
+        &run_mode(&dir, "sleep"),
+        &[
+            "guest misbehave exceeded its wall-clock deadline of 500 ms (limits.timeoutMs in grants.yaml; time blocked in host calls and sleeps counts too) (in run)",
+        ],
+    );
+}
+
+#[test]
+fn trap_messages_keep_their_cause() {
+    let (_t, dir) = hooks();
+    for (mode, needle) in [
+        ("stack-overflow", "guest misbehave overflowed its stack"),
+        (
+            "abort",
+            "guest misbehave aborted (reached an `unreachable` instruction",
+        ),
+        // wasi:cli/exit of WASI 0.2 carries only success or failure: exit(3) arrives as 1.
+        (
+            "exit",
+            "guest misbehave exited with status 1 instead of returning",
+        ),
+    ] {
+        assert_failed(&run_mode(&dir, mode), &[needle]);
+    }
+}
+
+#[test]
+fn a_stdout_flood_is_cut_and_never_fails_the_guest_or_host() {
+    let (_t, dir) = hooks();
+    let run = run_mode(&dir, "stdout-flood");
+    assert_eq!(probe(&run)["result"]["Ok"], "printed", "{}", run.stderr);
+    for stream in ["stdout", "stderr"] {
+        let marker = run
+            .stderr
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|l| {
+                l["stream"] == stream
+                    && l["msg"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("guest output truncated")
+            })
+            .unwrap_or_else(|| panic!("no truncation line for {stream}"));
+        assert_eq!(
+            marker["msg"],
+            "guest output truncated: 983040 more bytes past the first 65536 were dropped"
+        );
+    }
+    assert!(!run.stderr.contains("Broken pipe"));
+}
+
+#[test]
+fn values_output_budgets_fail_the_run_naming_budget_and_limit() {
+    let (_t, dir) = hooks();
+    assert_failed(
+        &run_mode(&dir, "deep-values-path"),
+        &[
+            "guest misbehave exceeded its values path length budget: 20000 characters in /a/a/a",
+            "(limit 1024 characters, limits.maxValuesPathLength in grants.yaml)",
+        ],
+    );
+    assert_failed(
+        &run_mode(&dir, "many-values-ops"),
+        &[
+            "guest misbehave exceeded its values operations budget: 5000 (limit 1000, limits.maxValuesOps in grants.yaml)",
+        ],
+    );
+    // A budget raised in grants.yaml is honoured.
+    let raised = GRANTS.replace("memoryMiB: 32 }", "memoryMiB: 32, maxValuesOps: 6000 }");
+    std::fs::write(dir.join("grants.yaml"), raised).unwrap();
+    let run = run_mode(&dir, "many-values-ops");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.values_ops().len(), 5001, "the parent and every op");
+}
+
+#[test]
+fn a_huge_guest_error_is_cut() {
+    let (_t, dir) = hooks();
+    let run = run_mode(&dir, "huge-error");
+    assert_failed(
+        &run,
+        &["guest misbehave failed: eeee", "…[truncated 1044579 bytes]"],
+    );
+    assert!(
+        !run.stderr.contains("eEND") && run.stderr.len() < 64 * 1024,
+        "{} bytes",
+        run.stderr.len()
+    );
+}
+
+#[test]
+fn guest_logs_are_bounded_and_nested() {
+    let (_t, dir) = hooks();
+    let run = run_mode(&dir, "log-flood");
+    assert_eq!(probe(&run)["result"]["Ok"], "logged");
+    let lines: Vec<Value> = run
+        .stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let pretender = lines
+        .iter()
+        .find(|l| l["msg"] == "pretender")
+        .expect("pretender line");
+    assert_eq!(
+        pretender["fields"],
+        json!({"audit": "true", "hook": "other", "level": "error"})
+    );
+    assert!(pretender.get("audit").is_none() && pretender.get("hook").is_none());
+    assert_eq!(pretender["level"], "info");
+    assert!(lines.iter().any(|l| l["msg"]
+        == "guest log budget spent; its further lines in this run are dropped"
+        && l["limit"] == "1048576 bytes (limits.maxLogBytes)"));
+    let guest_lines = lines.iter().filter(|l| l["guest"] == "misbehave").count();
+    assert!(guest_lines < 1100, "{guest_lines} guest lines got through");
+    assert!(
+        run.stderr.len() < 2 << 20,
+        "{} bytes of log",
+        run.stderr.len()
+    );
+}
+
+#[test]
+fn metrics_outside_the_grant_fail_the_run() {
+    let (_t, dir) = hooks();
+    assert_failed(
+        &run_mode(&dir, "metric-outside-grant"),
+        &[
+            "guest misbehave returned an invalid metric: group",
+            "kube_state",
+            "is outside the guest's metrics grant (prefix",
+        ],
+    );
+    let run = run_mode(&dir, "values-and-metric");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.metrics.contains("d8_probe_runs"));
+}
+
+#[test]
+fn forbidden_calls_are_audited_up_to_a_budget() {
+    let (_t, dir) = hooks();
+    let run = run_mode(&dir, "forbidden-flood");
+    assert_eq!(
+        probe_error(&run),
+        "limit-exceeded: misbehave made 100 forbidden calls in this run (limits.maxAuditLines); no further calls are answered"
+    );
+    let audits = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("\"audit\":true"))
+        .count();
+    assert_eq!(audits, 100);
+}
+
+#[test]
+fn oversized_names_are_invalid_before_the_audit_line() {
+    let (_t, dir) = hooks();
+    let run = run_mode(&dir, "huge-name");
+    assert_eq!(
+        probe_error(&run),
+        "invalid: name is 1048576 characters long; Kubernetes allows at most 253"
+    );
+    assert!(
+        run.stderr.len() < 16 * 1024,
+        "{} bytes of log",
+        run.stderr.len()
+    );
+}
+
+#[test]
+fn queued_writes_are_bounded() {
+    let (_t, dir) = hooks();
+    // 1,000 creates take longer than 500 ms in a debug build; only the write budget is tested.
+    let slower = GRANTS.replace("timeoutMs: 500", "timeoutMs: 60000");
+    std::fs::write(dir.join("grants.yaml"), slower).unwrap();
+    let run = run_mode(&dir, "many-writes");
+    assert_eq!(
+        probe_error(&run),
+        "limit-exceeded: a hook run may queue at most 1000 object operations (limits.maxObjectOps)"
+    );
+    assert_eq!(run.object_ops().len(), 1000);
+}
+
+#[test]
+fn an_unwritable_metrics_path_leaves_the_values_patch_unwritten() {
+    let (_t, dir) = hooks();
+    let work = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let p = work.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let bc = json!([{"binding": "beforeHelm", "snapshots": {}}]).to_string();
+    let values_patch = file("values-patch", "");
+    let out = std::process::Command::new(common::HOST)
+        .env_clear()
+        .args(["--hooks-dir", dir.to_str().unwrap(), "hook", "run", "0"])
+        .env("BINDING_CONTEXT_PATH", file("bc.json", &bc))
+        .env("VALUES_PATH", file("values.json", r#"{"probe": {}}"#))
+        .env(
+            "CONFIG_VALUES_PATH",
+            file(
+                "config.json",
+                r#"{"misbehave": {"mode": "values-and-metric"}}"#,
+            ),
+        )
+        .env("VALUES_JSON_PATCH_PATH", &values_patch)
+        .env("KUBERNETES_PATCH_PATH", file("kube-patch", ""))
+        .env("METRICS_PATH", work.path().join("no-such-folder/metrics"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no-such-folder/metrics"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&values_patch).unwrap(),
+        "",
+        "values patch written"
+    );
+}
+
+#[test]
+fn an_oversized_binding_context_is_refused_naming_file_and_limit() {
+    let (_t, dir) = hooks();
+    let huge = format!("[{}]", " ".repeat(33 << 20));
+    let run = hook_run(&dir, 0, &huge, &json!({"probe": {}}), &json!({}));
+    assert_failed(
+        &run,
+        &[
+            "cannot read binding context from",
+            "binding-context.json: it is larger than the limit of 33554432 bytes",
+        ],
+    );
+}
+
+#[test]
+fn grants_yaml_is_bounded_and_confines_components() {
+    let (_t, dir) = hooks();
+    let list =
+        |dir: &Path| common::host(&["--hooks-dir", dir.to_str().unwrap(), "hook", "list"], &[]);
+    std::fs::write(
+        dir.join("grants.yaml"),
+        format!("module: {}\n", "[".repeat(50_000)),
+    )
+    .unwrap();
+    let (code, _, stderr) = list(&dir);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("grants.yaml: line 1 nests "));
+    assert!(
+        stderr.contains("levels deep, beyond the limit of 32"),
+        "{stderr}"
+    );
+    for (component, needle) in [
+        (
+            "../misbehave_hook.wasm",
+            "component ../misbehave_hook.wasm leaves the hooks folder",
+        ),
+        ("/etc/passwd", "component /etc/passwd is absolute"),
+    ] {
+        std::fs::write(
+            dir.join("grants.yaml"),
+            GRANTS.replace("misbehave_hook.wasm", component),
+        )
+        .unwrap();
+        let (code, _, stderr) = list(&dir);
+        assert_eq!(code, 1, "{stderr}");
+        assert!(stderr.contains(needle), "{stderr}");
+    }
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        dir.join("misbehave_hook.wasm"),
+        outside.path().join("m.wasm"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(outside.path().join("m.wasm"), dir.join("link.wasm")).unwrap();
+    std::fs::write(
+        dir.join("grants.yaml"),
+        GRANTS.replace("misbehave_hook.wasm", "link.wasm"),
+    )
+    .unwrap();
+    let (code, _, stderr) = list(&dir);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("(a symlink out)"), "{stderr}");
+}
+
+#[test]
+fn an_untrusted_cache_is_not_loaded() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_t, dir) = hooks();
+    let cache = dir.join(".cache");
+    let run = |dir: &Path| {
+        let run = run_mode(dir, "ok");
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run
+    };
+    run(&dir); // fills the cache
+    let entry = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .expect("a cache entry");
+    std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let second = run(&dir);
+    assert!(
+        second
+            .stderr
+            .contains("precompiled component is not trusted; rebuilding it"),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        second
+            .stderr
+            .contains("is writable by group or others (mode 666)"),
+        "{}",
+        second.stderr
+    );
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let third = run(&dir);
+    assert!(
+        third
+            .stderr
+            .contains("component cache folder is not trusted; compiling in memory"),
+        "{}",
+        third.stderr
     );
 }

@@ -1,54 +1,47 @@
-//! The hook's bindings and writes must be allowed by the repository's grants manifest:
-//! the host answers `forbidden` to anything else, which would fail every run.
+//! The hook's bindings and writes must be allowed by the repository's grants manifest,
+//! checked with the host's own matcher: the host answers `forbidden` to anything else
+//! (and refuses a binding beyond the grants at `hook config`), which would fail every run.
 
-use guest_hook_logic::bindings::{CONFIG_MAP, SPEC};
-use guest_hook_logic::env::ObjectRef;
-use serde_yaml::Value;
+use crate::SeedHook;
+use deckhouse_hooks_sdk::{Hook, ObjectRef};
+use guest_hook_logic::sync::configmap_object;
+use hooks_manifest::{Grants, Manifest, Verb};
 
-const GUEST: &str = "control-plane-migration-state-sync";
-
-fn grants() -> Vec<Value> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../grants.yaml");
-    let text = std::fs::read_to_string(path).expect("grants.yaml at the repository root");
-    let manifest: Value = serde_yaml::from_str(&text).expect("grants.yaml is YAML");
-    let guests = manifest["guests"]
-        .as_sequence()
-        .expect("grants.yaml lists guests");
-    let guest = guests
-        .iter()
-        .find(|g| g["name"].as_str() == Some(GUEST))
-        .expect("the state-sync guest is listed");
-    guest["grants"].as_sequence().cloned().unwrap_or_default()
-}
-
-fn allows(grant: &Value, verb: &str, target: &ObjectRef) -> bool {
-    let has = |key: &str, want: &str| {
-        grant[key]
-            .as_sequence()
-            .is_some_and(|s| s.iter().any(|v| v.as_str() == Some(want)))
-    };
-    has("verbs", verb)
-        && grant["apiVersion"].as_str() == Some(target.api_version)
-        && grant["kind"].as_str() == Some(target.kind)
-        && grant["namespace"].as_str() == target.namespace
-        && (grant["names"].is_null() || has("names", target.name))
+fn grants() -> Grants {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let manifest =
+        Manifest::load(std::path::Path::new(root)).expect("grants.yaml at the repository root");
+    manifest
+        .guest("control-plane-migration-state-sync")
+        .expect("the state-sync guest is listed")
+        .grants()
 }
 
 #[test]
-fn every_binding_may_be_read() {
+fn every_binding_may_be_watched_and_its_object_read() {
     let grants = grants();
-    for binding in SPEC.kubernetes {
-        for verb in ["get", "list"] {
-            assert!(
-                grants.iter().any(|g| allows(g, verb, &binding.target)),
-                "no {verb} grant for {}",
-                binding.target
-            );
-        }
+    for b in SeedHook::config().kubernetes {
+        let namespaces = b.namespace.map(|n| n.match_names).unwrap_or_default();
+        assert!(
+            grants.allows_watch(&b.api_version, &b.kind, &namespaces, &b.name_selector),
+            "binding {} watches beyond its grants",
+            b.name
+        );
+        let target = ObjectRef {
+            api_version: b.api_version.clone(),
+            kind: b.kind.clone(),
+            namespace: namespaces.first().cloned(),
+            name: b.name_selector[0].clone(),
+        };
+        assert!(
+            grants.allows(Verb::Get, &target),
+            "no get grant for {target}"
+        );
     }
 }
 
 #[test]
 fn the_configmap_may_be_created() {
-    assert!(grants().iter().any(|g| allows(g, "create", &CONFIG_MAP)));
+    let target = ObjectRef::of(&configmap_object("not_started")).unwrap();
+    assert!(grants().allows(Verb::Create, &target));
 }

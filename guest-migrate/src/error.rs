@@ -3,21 +3,14 @@
 
 use crate::kube::KubeError;
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A Kubernetes call failed while doing `during`.
+    #[error("{during}: {source}")]
     Api { during: String, source: KubeError },
     /// The cluster's data is inconsistent or unsupported; the text names the objects.
+    #[error("{0}")]
     Data(String),
-}
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Api { during, source } => write!(f, "{during}: {source}"),
-            Self::Data(text) => f.write_str(text),
-        }
-    }
 }
 
 /// Adds what was being done to a failed Kubernetes call.

@@ -1,104 +1,132 @@
-//! What Kubernetes itself knows about the volumes: PV capacities, which nodes have
-//! them attached (VolumeAttachments of the CSI driver), and the LVMVolumeGroups.
+//! What Kubernetes itself knows about the volumes: the replicated PVs (capacity and
+//! the orphan label), which nodes have them attached (VolumeAttachments of the CSI
+//! driver), and the LVMVolumeGroups. Read page by page; only these fields are kept.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
 use crate::error::{During, Error};
-use crate::kube::{Cluster, ListQuery, name_of};
-use crate::names::{CSI_DRIVER, LVG, STORAGE_V1ALPHA1};
+use crate::kube::{Cluster, ListQuery, Pages, name_of};
+use crate::names::{CSI_DRIVER, LVG, NO_LINSTOR_RESOURCE, STORAGE_V1ALPHA1};
 
-/// One LVMVolumeGroup: object name, node and VG name on the node.
+/// One LVMVolumeGroup: object name, node, VG name on the node and its thin pools.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VolumeGroup {
     pub name: String,
     pub node: String,
     pub vg: String,
+    pub thin_pools: Vec<String>,
+}
+
+/// One PersistentVolume of the replicated CSI driver.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReplicatedPv {
+    /// `spec.capacity.storage` as written, if any.
+    pub capacity: Option<Value>,
+    /// Whether it carries the `no-linstor-resource` label.
+    pub orphan_label: bool,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct Inventory {
-    /// PV name -> capacity text (as written in the PV).
-    pub capacities: BTreeMap<String, Value>,
-    /// PVs of the replicated CSI driver, which should all have LINSTOR data.
-    pub csi_volumes: BTreeSet<String>,
-    /// PV name -> nodes it is attached to.
+    /// Lowercase PV name -> the PV, for PVs of the replicated driver only.
+    pub pvs: BTreeMap<String, ReplicatedPv>,
+    /// Lowercase PV name -> lowercase nodes it is attached to.
     pub attachments: BTreeMap<String, BTreeSet<String>>,
     pub volume_groups: Vec<VolumeGroup>,
 }
 
 impl Inventory {
     /// Lists PersistentVolumes, VolumeAttachments and LVMVolumeGroups.
-    pub fn read(cluster: &mut dyn Cluster) -> Result<Self, Error> {
-        let pvs = list(cluster, "v1", "PersistentVolume")?;
-        let vas = list(cluster, "storage.k8s.io/v1", "VolumeAttachment")?;
-        let lvgs = list(cluster, STORAGE_V1ALPHA1, LVG)?;
-        Ok(Self::from_objects(&pvs, &vas, &lvgs))
+    pub fn read(cluster: &mut dyn Cluster, page_size: u32) -> Result<Self, Error> {
+        let mut inventory = Self::default();
+        each(cluster, "v1", "PersistentVolume", page_size, |pv| {
+            inventory.add_pv(pv);
+        })?;
+        each(
+            cluster,
+            "storage.k8s.io/v1",
+            "VolumeAttachment",
+            page_size,
+            |va| inventory.add_attachment(va),
+        )?;
+        each(cluster, STORAGE_V1ALPHA1, LVG, page_size, |lvg| {
+            inventory.volume_groups.extend(volume_group(lvg));
+        })?;
+        Ok(inventory)
     }
 
-    pub fn from_objects(pvs: &[Value], vas: &[Value], lvgs: &[Value]) -> Self {
-        let capacities = pvs
-            .iter()
-            .filter_map(|pv| {
-                Some((
-                    name_of(pv).to_owned(),
-                    pv.pointer("/spec/capacity/storage")?.clone(),
-                ))
-            })
-            .collect();
-        let csi_volumes = pvs
-            .iter()
-            .filter(|pv| str_at(pv, "/spec/csi/driver") == Some(CSI_DRIVER))
-            .map(|pv| name_of(pv).to_owned())
-            .collect();
-        let mut attachments: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for va in vas.iter().filter(|va| is_live_attachment(va)) {
-            let (Some(pv), Some(node)) = (
-                str_at(va, "/spec/source/persistentVolumeName"),
-                str_at(va, "/spec/nodeName"),
-            ) else {
-                continue;
-            };
-            attachments
-                .entry(pv.to_owned())
-                .or_default()
-                .insert(node.to_owned());
+    fn add_pv(&mut self, pv: &Value) {
+        if str_at(pv, "/spec/csi/driver") != Some(CSI_DRIVER) {
+            return;
         }
-        let volume_groups = lvgs.iter().filter_map(volume_group).collect();
-        Self {
-            capacities,
-            csi_volumes,
-            attachments,
-            volume_groups,
-        }
+        let labels = &pv["metadata"]["labels"];
+        self.pvs.insert(
+            name_of(pv).to_lowercase(),
+            ReplicatedPv {
+                capacity: pv.pointer("/spec/capacity/storage").cloned(),
+                orphan_label: labels.get(NO_LINSTOR_RESOURCE).is_some(),
+            },
+        );
     }
 
-    /// The LVMVolumeGroup object on `node` whose VG on the node is `vg`.
+    /// Every attachment of our driver, also one being torn down: until the attacher
+    /// confirms the detach the device is still in use on that node (as the real
+    /// migrator does, which checks neither deletionTimestamp nor status.attached).
+    fn add_attachment(&mut self, va: &Value) {
+        if str_at(va, "/spec/attacher") != Some(CSI_DRIVER) {
+            return;
+        }
+        let (Some(pv), Some(node)) = (
+            str_at(va, "/spec/source/persistentVolumeName"),
+            str_at(va, "/spec/nodeName"),
+        ) else {
+            return;
+        };
+        self.attachments
+            .entry(pv.to_lowercase())
+            .or_default()
+            .insert(node.to_lowercase());
+    }
+
+    /// The LVMVolumeGroup object on `node` whose VG on the node is `vg` (both
+    /// compared case-insensitively, as the real migrator does).
     pub fn volume_group(&self, node: &str, vg: &str) -> Option<&VolumeGroup> {
         self.volume_groups
             .iter()
-            .find(|g| g.node == node && g.vg == vg)
+            .find(|g| g.node.eq_ignore_ascii_case(node) && g.vg.eq_ignore_ascii_case(vg))
     }
 }
 
-fn list(cluster: &mut dyn Cluster, api_version: &str, kind: &str) -> Result<Vec<Value>, Error> {
-    cluster
-        .list(&ListQuery::all(api_version, kind))
-        .during(|| format!("listing {kind}"))
-}
-
-/// An attachment of our CSI driver that is not being torn down.
-fn is_live_attachment(va: &Value) -> bool {
-    str_at(va, "/spec/attacher") == Some(CSI_DRIVER)
-        && va.pointer("/metadata/deletionTimestamp").is_none()
+/// Calls `f` on every object of a kind, one page at a time.
+fn each(
+    cluster: &mut dyn Cluster,
+    api_version: &str,
+    kind: &str,
+    page_size: u32,
+    mut f: impl FnMut(&Value),
+) -> Result<(), Error> {
+    for page in Pages::new(cluster, ListQuery::all(api_version, kind, page_size)) {
+        page.during(|| format!("listing {kind}"))?
+            .iter()
+            .for_each(&mut f);
+    }
+    Ok(())
 }
 
 fn volume_group(lvg: &Value) -> Option<VolumeGroup> {
+    let thin_pools = lvg["spec"]["thinPools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["name"].as_str().map(str::to_owned))
+        .collect();
     Some(VolumeGroup {
         name: name_of(lvg).to_owned(),
         node: str_at(lvg, "/spec/local/nodeName")?.to_owned(),
         vg: str_at(lvg, "/spec/actualVGNameOnTheNode")?.to_owned(),
+        thin_pools,
     })
 }
 

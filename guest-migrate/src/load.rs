@@ -1,59 +1,113 @@
-//! What both passes start from: the plan recomputed from LINSTOR and the inventory,
-//! and the objects of the created kinds that already exist.
+//! What every pass starts from: the plan recomputed from LINSTOR and the inventory,
+//! and a compact index of the objects of the created kinds that already exist.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use serde_json::Value;
 
 use crate::error::{During, Error};
 use crate::inventory::Inventory;
-use crate::kube::{Cluster, ListQuery, name_of};
+use crate::kube::{Cluster, ListQuery, Pages, name_of};
 use crate::linstor;
 use crate::log::{Level, Log};
-use crate::names::{CREATED_KINDS, STORAGE_V1ALPHA1};
+use crate::names::{CREATED_KINDS, DRBDR, LLV, RVR, STORAGE_V1ALPHA1};
 use crate::plan::{self, Plan};
+use crate::settings::Settings;
 
-/// (kind, name) -> object, for every kind the migration creates.
-pub type Existing = BTreeMap<(String, String), Value>;
-
-/// The plan, or `None` when the cluster has no LINSTOR database.
-pub fn plan(cluster: &mut dyn Cluster, log: &mut dyn Log) -> Result<Option<Plan>, Error> {
-    let Some(linstor) = linstor::read(cluster, log)? else {
+/// The plan (problems included, not raised), or `None` when the cluster has no
+/// LINSTOR database.
+pub fn plan(
+    cluster: &mut dyn Cluster,
+    log: &mut dyn Log,
+    settings: &Settings,
+) -> Result<Option<Plan>, Error> {
+    let Some(linstor) = linstor::read(cluster, log, settings.page_size)? else {
         return Ok(None);
     };
-    let inventory = Inventory::read(cluster)?;
-    let plan = plan::plan(&linstor, &inventory)?;
+    let inventory = Inventory::read(cluster, settings.page_size)?;
+    let plan = plan::plan(&linstor, &inventory);
     for warning in &plan.warnings {
         log.emit(Level::Warn, warning, &[]);
     }
-    let total: usize = plan.objects().count();
+    let objects: usize = plan::counts(plan.pools.len(), plan.volumes.iter())
+        .values()
+        .sum();
     log.emit(
         Level::Info,
         "planned the new control-plane objects",
         &[
             ("pools", plan.pools.len().to_string()),
             ("volumes", plan.volumes.len().to_string()),
-            ("objects", total.to_string()),
+            ("objects", objects.to_string()),
+            ("problems", plan.problems.len().to_string()),
         ],
     );
     Ok(Some(plan))
 }
 
-/// Lists every object of the kinds the migration creates.
-pub fn existing(cluster: &mut dyn Cluster) -> Result<Existing, Error> {
-    let mut existing = Existing::new();
-    for kind in CREATED_KINDS {
-        let objects = cluster
-            .list(&ListQuery::all(STORAGE_V1ALPHA1, kind))
-            .during(|| format!("listing {kind}"))?;
-        for object in objects {
-            existing.insert((kind.to_owned(), name_of(&object).to_owned()), object);
-        }
-    }
-    Ok(existing)
+/// What Pass 1 needs to know of an existing object.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Meta {
+    /// Kept for ReplicatedVolumeReplicas (the owner of LLVs and DRBDResources).
+    pub uid: Option<String>,
+    /// Names of its ownerReferences, kept for LLVs and DRBDResources.
+    pub owners: Vec<String>,
 }
 
-/// The (kind, name) key of a planned object.
-pub fn key(object: &Value) -> (String, String) {
-    (plan::kind_of(object).to_owned(), name_of(object).to_owned())
+/// The existing objects of every created kind, by kind and name; a few dozen bytes
+/// each, never the objects themselves.
+#[derive(Debug, Default)]
+pub struct Existing {
+    by_kind: HashMap<&'static str, HashMap<String, Meta>>,
+}
+
+impl Existing {
+    /// Lists every created kind, page by page.
+    pub fn read(cluster: &mut dyn Cluster, page_size: u32) -> Result<Self, Error> {
+        let mut existing = Self::default();
+        for kind in CREATED_KINDS {
+            let entries = existing.by_kind.entry(kind).or_default();
+            for page in Pages::new(cluster, ListQuery::all(STORAGE_V1ALPHA1, kind, page_size)) {
+                for object in page.during(|| format!("listing {kind}"))? {
+                    entries.insert(name_of(&object).to_owned(), meta(kind, &object));
+                }
+            }
+        }
+        Ok(existing)
+    }
+
+    pub fn get(&self, kind: &str, name: &str) -> Option<&Meta> {
+        self.by_kind.get(kind)?.get(name)
+    }
+
+    pub fn contains(&self, kind: &str, name: &str) -> bool {
+        self.get(kind, name).is_some()
+    }
+
+    /// Remembers an object just created.
+    pub fn insert(&mut self, kind: &'static str, object: &Value) {
+        self.by_kind
+            .entry(kind)
+            .or_default()
+            .insert(name_of(object).to_owned(), meta(kind, object));
+    }
+}
+
+fn meta(kind: &str, object: &Value) -> Meta {
+    let metadata = &object["metadata"];
+    Meta {
+        uid: (kind == RVR)
+            .then(|| metadata["uid"].as_str().map(str::to_owned))
+            .flatten(),
+        owners: if kind == LLV || kind == DRBDR {
+            metadata["ownerReferences"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r["name"].as_str().map(str::to_owned))
+                .collect()
+        } else {
+            Vec::new()
+        },
+    }
 }

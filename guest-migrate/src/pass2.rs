@@ -1,54 +1,170 @@
-//! Pass 2: with the new agent and controller running, check that every object Pass 1
-//! planned exists and still says what LINSTOR says, then lift DRBD maintenance.
+//! Pass 2: with the new agent and controller running, check once per Job that every
+//! planned object exists and still says what LINSTOR says, then hand the volumes over
+//! one by one: when a volume's adoption gate opens, lift maintenance on its
+//! DRBDResources and remove its adopt annotations. A Job that sees no volume pass the
+//! gate for `adoptionTimeoutSeconds` fails, naming every volume still waiting.
 
-use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::time::Duration;
 
-use crate::compare::differences;
+use serde_json::json;
+
+use crate::adoption::{self, Gate};
+use crate::clock::Clock;
 use crate::error::{During, Error, all_problems};
-use crate::kube::{Cluster, ObjRef, PatchKind, name_of};
-use crate::load::{self, Existing};
+use crate::kube::{Cluster, ListQuery, ObjRef, Pages, PatchKind, PatchOptions, name_of};
+use crate::load;
 use crate::log::{Level, Log};
-use crate::names::{DRBDR, STORAGE_V1ALPHA1};
-use crate::plan::{Plan, kind_of};
+use crate::names::{
+    ADOPT_RVR, ADOPT_SHARED_SECRET, DRBDR, REPLICATED_VOLUME_LABEL, RV, STORAGE_V1ALPHA1,
+};
+use crate::plan::{Plan, VolumePlan};
+use crate::progress::Progress;
+use crate::settings::Settings;
+use crate::verify;
 
-/// Verifies, then clears maintenance; returns a one-line summary.
-pub fn run(cluster: &mut dyn Cluster, log: &mut dyn Log) -> Result<String, Error> {
-    let Some(plan) = load::plan(cluster, log)? else {
-        return Ok("Pass 2: no LINSTOR data, nothing to verify".into());
+/// What Pass 2 remembers between steps of one Job (a new Job starts afresh).
+#[derive(Default)]
+pub struct Watch {
+    verified: bool,
+    /// When a volume last passed the gate (or the watch began).
+    last_progress: Option<Duration>,
+    adopted: usize,
+    progress: Option<Progress>,
+}
+
+pub enum Outcome {
+    Done(String),
+    Wait(u32, String),
+}
+
+/// One round: verify (once), then move every volume whose gate is open.
+pub fn run(
+    cluster: &mut dyn Cluster,
+    log: &mut dyn Log,
+    clock: &dyn Clock,
+    settings: &Settings,
+    watch: &mut Watch,
+) -> Result<Outcome, Error> {
+    let Some(plan) = load::plan(cluster, log, settings)? else {
+        return Ok(Outcome::Done(
+            "Pass 2: no LINSTOR data, nothing to verify".into(),
+        ));
     };
-    let existing = load::existing(cluster)?;
-    verify(&plan, &existing)?;
-    log.emit(
-        Level::Info,
-        "Pass 2 verified",
-        &[("objects", plan.objects().count().to_string())],
-    );
-    let cleared = clear_maintenance(cluster, &plan, &existing)?;
-    log.emit(
-        Level::Info,
-        "Pass 2 lifted DRBD maintenance",
-        &[("drbdResources", cleared.to_string())],
-    );
-    Ok(format!(
-        "Pass 2: {} volumes verified, maintenance lifted on {cleared} DRBDResources",
-        plan.volumes.len()
+    let plan = plan.complete()?;
+    if !watch.verified {
+        verify(cluster, &plan, settings, log)?;
+        watch.verified = true;
+    }
+    let survey = adoption::survey(cluster, &plan, settings.page_size)?;
+    let mut adopted = survey.adopted;
+    let mut blocked = Vec::new();
+    let ready: Vec<&VolumePlan> = survey
+        .marked
+        .iter()
+        .filter(|(_, gate)| matches!(gate, Gate::Open | Gate::Formed))
+        .map(|(i, _)| &plan.volumes[*i])
+        .collect();
+    let mut taken_over = taken_over(cluster, &ready, settings.page_size)?;
+    for volume in ready {
+        let drbds = taken_over.remove(volume.name.as_str()).unwrap_or_default();
+        match hand_over(cluster, volume, &drbds)? {
+            None => adopted += 1,
+            Some(why) => blocked.push((volume.name.as_str(), why)),
+        }
+    }
+    let now = clock.elapsed();
+    if watch.last_progress.is_none() || adopted > watch.adopted {
+        watch.last_progress = Some(now);
+        watch.adopted = adopted;
+    }
+    let interval = settings.progress_interval_seconds;
+    let progress = watch.progress.get_or_insert_with(|| {
+        Progress::new("Pass 2", "volumes", plan.volumes.len(), clock, interval)
+    });
+    progress.set(adopted, clock, log);
+    if adopted == plan.volumes.len() {
+        progress.finish(clock, log);
+        return Ok(Outcome::Done(format!(
+            "Pass 2: {} volumes verified and adopted, maintenance lifted",
+            plan.volumes.len()
+        )));
+    }
+    let mut waiting: Vec<(&str, String)> = survey
+        .marked
+        .iter()
+        .filter_map(|(i, gate)| match gate {
+            Gate::Waiting(why) => Some((plan.volumes[*i].name.as_str(), why.clone())),
+            Gate::Open | Gate::Formed => None,
+        })
+        .collect();
+    waiting.extend(survey.absent.iter().map(|name| {
+        (
+            name.as_str(),
+            "its ReplicatedVolume does not exist".to_owned(),
+        )
+    }));
+    waiting.extend(blocked);
+    let stuck_for = now.saturating_sub(watch.last_progress.unwrap_or(now));
+    if stuck_for > Duration::from_secs(settings.adoption_timeout_seconds) {
+        let lines: Vec<String> = waiting
+            .iter()
+            .map(|(name, why)| format!("ReplicatedVolume {name}: {why}"))
+            .collect();
+        return Err(all_problems(
+            &format!(
+                "Pass 2: no volume passed the adoption gate for {}s (adoptionTimeoutSeconds); \
+                 these keep DRBD maintenance",
+                settings.adoption_timeout_seconds
+            ),
+            &lines,
+            "Look at each named ReplicatedVolume's status.datameshTransitions and conditions and at \
+             the controller's log; once the controller moves them on, delete the Job so Deckhouse \
+             runs it again (volumes already handed over are not touched twice).",
+        ));
+    }
+    let names: Vec<&str> = waiting.iter().take(5).map(|(n, _)| *n).collect();
+    let more = waiting.len().saturating_sub(names.len());
+    let first_why = waiting.first().map(|(_, why)| why.as_str()).unwrap_or("");
+    Ok(Outcome::Wait(
+        settings.adoption_poll_seconds.saturating_mul(1000),
+        format!(
+            "waiting for the controller to adopt {} of {} volumes: {}{} ({})",
+            waiting.len(),
+            plan.volumes.len(),
+            names.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            },
+            first_why
+        ),
     ))
 }
 
 /// Fails naming every object that is missing or differs.
-fn verify(plan: &Plan, existing: &Existing) -> Result<(), Error> {
-    let mut mismatches = Vec::new();
-    for object in plan.objects() {
-        let (kind, name) = load::key(object);
-        let Some(actual) = existing.get(&(kind.clone(), name.clone())) else {
-            mismatches.push(format!("{kind} {name}: missing"));
-            continue;
-        };
-        for difference in differences(&compared_spec(object), &actual["spec"]) {
-            mismatches.push(format!("{kind} {name}: {difference}"));
-        }
-    }
+fn verify(
+    cluster: &mut dyn Cluster,
+    plan: &Plan,
+    settings: &Settings,
+    log: &mut dyn Log,
+) -> Result<(), Error> {
+    let comparison = verify::compare(cluster, plan, settings.page_size)?;
+    let mut mismatches = comparison.differing;
+    mismatches.extend(
+        comparison
+            .missing
+            .into_iter()
+            .map(|m| format!("{m}: missing")),
+    );
     if mismatches.is_empty() {
+        let objects: usize = comparison.present.values().sum();
+        log.emit(
+            Level::Info,
+            "Pass 2 verified",
+            &[("objects", objects.to_string())],
+        );
         return Ok(());
     }
     Err(all_problems(
@@ -59,37 +175,80 @@ fn verify(plan: &Plan, existing: &Existing) -> Result<(), Error> {
     ))
 }
 
-/// The planned spec minus `maintenance`, which Pass 2 itself clears.
-fn compared_spec(object: &Value) -> Value {
-    let mut spec = object["spec"].clone();
-    if kind_of(object) == DRBDR
-        && let Some(fields) = spec.as_object_mut()
-    {
-        fields.remove("maintenance");
+/// Volume -> its labelled DRBDResources as (name, in maintenance).
+type TakenOver<'p> = HashMap<&'p str, Vec<(String, bool)>>;
+
+/// The DRBDResources the rvr-controller has taken over, of the given volumes: those
+/// labelled `replicated-volume=<volume>`, as (name, in maintenance). One paginated
+/// list per round (of every labelled DRBDResource), not one per volume.
+fn taken_over<'p>(
+    cluster: &mut dyn Cluster,
+    volumes: &[&'p VolumePlan],
+    page_size: u32,
+) -> Result<TakenOver<'p>, Error> {
+    let mut found: TakenOver = volumes
+        .iter()
+        .map(|v| (v.name.as_str(), Vec::new()))
+        .collect();
+    if found.is_empty() {
+        return Ok(found);
     }
-    spec
+    let query =
+        ListQuery::all(STORAGE_V1ALPHA1, DRBDR, page_size).labelled(REPLICATED_VOLUME_LABEL);
+    for page in Pages::new(cluster, query) {
+        for drbd in page.during(|| format!("listing {DRBDR} labelled {REPLICATED_VOLUME_LABEL}"))? {
+            let volume = drbd["metadata"]["labels"][REPLICATED_VOLUME_LABEL]
+                .as_str()
+                .unwrap_or("");
+            if let Some(entries) = found.get_mut(volume) {
+                let maintenance = &drbd["spec"]["maintenance"];
+                let in_maintenance = !maintenance.is_null() && maintenance != "";
+                entries.push((name_of(&drbd).to_owned(), in_maintenance));
+            }
+        }
+    }
+    Ok(found)
 }
 
-/// Clears `spec.maintenance` on the migration's DRBDResources that still have it.
-fn clear_maintenance(
+/// Lifts maintenance on the volume's DRBDResources, then removes the adopt
+/// annotations. Only DRBDResources the rvr-controller has taken over (labelled with
+/// the volume) are touched, and only once every planned one is: an unlabelled one
+/// has no datamesh spec yet. Returns why it cannot proceed yet, if so.
+fn hand_over(
     cluster: &mut dyn Cluster,
-    plan: &Plan,
-    existing: &Existing,
-) -> Result<usize, Error> {
-    let patch = json!({ "spec": { "maintenance": null } });
-    let mut cleared = 0;
-    for object in plan.objects().filter(|o| kind_of(o) == DRBDR) {
-        let in_maintenance = existing
-            .get(&load::key(object))
-            .is_some_and(|a| !a["spec"]["maintenance"].is_null());
-        if !in_maintenance {
-            continue;
-        }
-        let target = ObjRef::cluster(STORAGE_V1ALPHA1, DRBDR, name_of(object));
-        cluster
-            .patch(&target, PatchKind::Merge, &patch)
-            .during(|| format!("Pass 2: lifting maintenance on {target}"))?;
-        cleared += 1;
+    volume: &VolumePlan,
+    labelled: &[(String, bool)],
+) -> Result<Option<String>, Error> {
+    let unlabelled: Vec<String> = volume
+        .drbd_resources()
+        .filter(|name| !labelled.iter().any(|(l, _)| l == name))
+        .collect();
+    if !unlabelled.is_empty() {
+        return Ok(Some(format!(
+            "adoption gate open, but {DRBDR} {} not yet labelled {REPLICATED_VOLUME_LABEL} by the \
+             rvr-controller; maintenance stays until it is",
+            unlabelled.join(", ")
+        )));
     }
-    Ok(cleared)
+    let options = PatchOptions::default();
+    let lift = json!({"spec": {"maintenance": null}});
+    for (name, _) in labelled
+        .iter()
+        .filter(|(_, in_maintenance)| *in_maintenance)
+    {
+        let target = ObjRef::cluster(STORAGE_V1ALPHA1, DRBDR, name);
+        cluster
+            .patch(&target, PatchKind::Merge, &lift, &options)
+            .during(|| format!("Pass 2: lifting maintenance on {target}"))?;
+    }
+    let target = ObjRef::cluster(STORAGE_V1ALPHA1, RV, &volume.name);
+    let unmark = json!({"metadata": {"annotations": {ADOPT_RVR: null, ADOPT_SHARED_SECRET: null}}});
+    let options = PatchOptions {
+        subresource: None,
+        ignore_missing_object: true,
+    };
+    cluster
+        .patch(&target, PatchKind::Merge, &unmark, &options)
+        .during(|| format!("Pass 2: removing the adopt annotations of {target}"))?;
+    Ok(None)
 }

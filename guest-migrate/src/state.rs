@@ -1,10 +1,11 @@
 //! The migration state in ConfigMap `d8-sds-replicated-volume/control-plane-migration`
-//! (`data.state`): read afresh on every step, written with a resourceVersion
-//! precondition so a concurrent change (a user's reset) is never overwritten.
+//! (`data.state`): read afresh on every step, created with `not_started` when missing
+//! (as the real migrator does), written with a resourceVersion precondition so a
+//! concurrent change (a user's reset) is never overwritten.
 
 use serde_json::{Value, json};
 
-use crate::kube::{Cluster, KubeError, ObjRef, PatchKind};
+use crate::kube::{Cluster, CreateMode, KubeError, ObjRef, get_optional, merge_patch};
 use crate::names::{NAMESPACE, STATE_CONFIGMAP};
 
 pub const NOT_STARTED: &str = "not_started";
@@ -13,18 +14,27 @@ pub const STAGE1_COMPLETED: &str = "stage1_completed";
 pub const STAGE2_STARTED: &str = "stage2_started";
 pub const ALL_COMPLETED: &str = "all_completed";
 
+/// The states this migrator knows, in order.
+pub const STATES: [&str; 5] = [
+    NOT_STARTED,
+    STAGE1_STARTED,
+    STAGE1_COMPLETED,
+    STAGE2_STARTED,
+    ALL_COMPLETED,
+];
+
 /// The state as read, with the version it was read at.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct State {
     pub value: String,
     pub resource_version: String,
+    /// The ConfigMap's uid, for Events about it.
+    pub uid: String,
 }
 
 /// Why the state could not be read or written.
 #[derive(Debug)]
 pub enum StateError {
-    /// The ConfigMap or its key is missing or malformed; the message says what to do.
-    Unusable(String),
     /// Someone else changed the ConfigMap since it was read.
     Conflict(String),
     Kube(KubeError),
@@ -34,40 +44,50 @@ pub fn configmap_ref() -> ObjRef {
     ObjRef::namespaced("v1", "ConfigMap", NAMESPACE, STATE_CONFIGMAP)
 }
 
-/// Reads `data.state` and the ConfigMap's resourceVersion.
-pub fn read(cluster: &mut dyn Cluster) -> Result<State, StateError> {
-    let configmap = match cluster.get(&configmap_ref()) {
-        Ok(cm) => cm,
-        Err(KubeError::NotFound(_)) => {
-            return Err(StateError::Unusable(format!(
-                "ConfigMap {NAMESPACE}/{STATE_CONFIGMAP} not found: the state-sync hook \
-                 (control-plane-migration-state-sync) creates it; enable newControlPlane and \
-                 let Deckhouse run the module's hooks, then restart this Job"
-            )));
-        }
-        Err(other) => return Err(StateError::Kube(other)),
-    };
-    parse(&configmap)
+/// The ConfigMap a missing one is created as.
+fn fresh() -> Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap",
+           "metadata": {"name": STATE_CONFIGMAP, "namespace": NAMESPACE},
+           "data": {"state": NOT_STARTED}})
 }
 
-fn parse(configmap: &Value) -> Result<State, StateError> {
-    let value = configmap
-        .pointer("/data/state")
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            StateError::Unusable(format!(
-                "ConfigMap {NAMESPACE}/{STATE_CONFIGMAP} has no string data.state; set it to \
-             \"{NOT_STARTED}\" to (re)start the migration"
-            ))
-        })?;
-    let resource_version = configmap
-        .pointer("/metadata/resourceVersion")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    Ok(State {
-        value: value.to_owned(),
-        resource_version: resource_version.to_owned(),
-    })
+/// Reads `data.state`, creating the ConfigMap with `not_started` when it is missing.
+pub fn read_or_create(cluster: &mut dyn Cluster) -> Result<State, KubeError> {
+    if let Some(configmap) = read(cluster)? {
+        return Ok(configmap);
+    }
+    match cluster.create(&fresh(), CreateMode::Create) {
+        Ok(created) => Ok(parse(&created)),
+        // Created meanwhile (by the state-sync hook): read what is there.
+        Err(KubeError::Conflict(_)) => cluster.get(&configmap_ref()).map(|cm| parse(&cm)),
+        Err(other) => Err(other),
+    }
+}
+
+/// Reads `data.state`; `None` when the ConfigMap does not exist.
+pub fn read(cluster: &mut dyn Cluster) -> Result<Option<State>, KubeError> {
+    Ok(get_optional(cluster, &configmap_ref())?.map(|cm| parse(&cm)))
+}
+
+/// An absent or empty `data.state` counts as `not_started`, as in the real migrator.
+fn parse(configmap: &Value) -> State {
+    let text = |pointer: &str| {
+        configmap
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let value = text("/data/state");
+    State {
+        value: if value.is_empty() {
+            NOT_STARTED.to_owned()
+        } else {
+            value
+        },
+        resource_version: text("/metadata/resourceVersion"),
+        uid: text("/metadata/uid"),
+    }
 }
 
 /// Moves the state from `from` (as read) to `to`; fails with `Conflict` if the
@@ -77,7 +97,7 @@ pub fn write(cluster: &mut dyn Cluster, from: &State, to: &str) -> Result<(), St
     if !from.resource_version.is_empty() {
         patch["metadata"] = json!({ "resourceVersion": from.resource_version });
     }
-    match cluster.patch(&configmap_ref(), PatchKind::Merge, &patch) {
+    match merge_patch(cluster, &configmap_ref(), &patch) {
         Ok(_) => Ok(()),
         Err(KubeError::Conflict(msg)) => Err(StateError::Conflict(msg)),
         Err(other) => Err(StateError::Kube(other)),
@@ -89,26 +109,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parse_reads_state_and_version() {
-        let cm = json!({"metadata": {"resourceVersion": "7"}, "data": {"state": "stage1_started"}});
-        let state = parse(&cm).map_err(|e| format!("{e:?}")).unwrap();
+    fn parse_reads_state_version_and_uid() {
+        let cm = json!({"metadata": {"resourceVersion": "7", "uid": "u"}, "data": {"state": "stage1_started"}});
         assert_eq!(
-            state,
+            parse(&cm),
             State {
                 value: STAGE1_STARTED.into(),
-                resource_version: "7".into()
+                resource_version: "7".into(),
+                uid: "u".into(),
             }
         );
     }
 
     #[test]
-    fn parse_rejects_missing_state_naming_the_configmap() {
-        let Err(StateError::Unusable(msg)) = parse(&json!({"data": {}})) else {
-            panic!("a ConfigMap without data.state must be unusable");
-        };
-        assert!(
-            msg.contains("control-plane-migration") && msg.contains("data.state"),
-            "{msg}"
-        );
+    fn absent_or_empty_state_is_not_started() {
+        assert_eq!(parse(&json!({"data": {}})).value, NOT_STARTED);
+        assert_eq!(parse(&json!({"data": {"state": ""}})).value, NOT_STARTED);
+        assert_eq!(parse(&json!({})).value, NOT_STARTED);
     }
 }

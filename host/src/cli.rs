@@ -44,6 +44,39 @@ pub enum Command {
     },
     /// Runs a job guest against the live API (KUBECONFIG or in-cluster) until it is done.
     Job(JobArgs),
+    /// Prints the Kubernetes RBAC rules (Role per namespace, ClusterRole) a guest's grants need.
+    Rbac {
+        /// The guest's name in grants.yaml.
+        guest: String,
+        /// A folder of CustomResourceDefinition YAML files, for the plural and scope of custom kinds (repeatable).
+        #[arg(long = "crds", value_name = "DIR")]
+        crds: Vec<PathBuf>,
+        /// Instead of printing, rewrite the `# BEGIN wasm-hooks rbac GUEST ...` blocks of this chart template.
+        #[arg(long, value_name = "FILE")]
+        chart: Option<PathBuf>,
+    },
+    /// Runs a migration scenario (tests/scenarios/) on an embedded cluster with the real guests.
+    Simulate {
+        /// The scenario file (YAML).
+        scenario: PathBuf,
+        /// Also write the timeline as JSON to this file.
+        #[arg(long)]
+        trace: Option<PathBuf>,
+    },
+    /// Explores every interleaving from a scenario's initial state and checks I1-I8.
+    Verify {
+        /// The scenario file whose initial state is explored (its steps are ignored).
+        scenario: PathBuf,
+        /// Actions per trace.
+        #[arg(long, default_value_t = 12)]
+        depth: u32,
+        /// Faults per trace.
+        #[arg(long, default_value_t = 1)]
+        faults: u32,
+        /// Also write the report (and any counterexample) as JSON to this file.
+        #[arg(long)]
+        trace: Option<PathBuf>,
+    },
 }
 
 /// `job NAME`: run, rehearse (`--dry-run`) or report on (`--status`) a job guest.

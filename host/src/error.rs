@@ -8,6 +8,8 @@ use std::path::PathBuf;
 pub enum HostError {
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    #[error(transparent)]
+    Rbac(#[from] crate::rbac::RbacError),
     #[error("no hook number {index}: `hook list` shows {count} hooks (0..{count})")]
     UnknownHook { index: usize, count: usize },
     #[error("no guest named {name:?} of world {world} in the grants manifest; known: {known}")]
@@ -34,6 +36,16 @@ pub enum HostError {
     },
     #[error("guest {guest} {what}")]
     Trap { guest: String, what: String },
+    #[error(
+        "guest {guest} exceeded its {budget} budget: {actual} (limit {limit}, limits.{key} in grants.yaml)"
+    )]
+    Budget {
+        guest: String,
+        budget: &'static str,
+        key: &'static str,
+        limit: String,
+        actual: String,
+    },
     #[error("guest {guest} failed: {message}")]
     GuestFailed { guest: String, message: String },
     #[error("guest {guest} returned an invalid {what}: {problem}")]

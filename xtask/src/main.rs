@@ -4,6 +4,7 @@
 //! - `example [NAME]`: builds dist and runs the hooks on a bundled example, as Deckhouse would.
 //! - `bench`: one hook run, warm / cold / native (see `bench.rs`).
 //! - `bench-migrate`: Pass 1 objects per second vs a plain kube-rs loop (see `bench_migrate.rs`).
+//! - `rbac`: rewrites the Job's generated RBAC rules in the chart from grants.yaml.
 
 mod bench;
 mod bench_migrate;
@@ -26,7 +27,8 @@ fn main() -> Result<()> {
         Some("example") => example::run(args.get(1).map(String::as_str)),
         Some("bench") => bench::run(&args[1..]),
         Some("bench-migrate") => bench_migrate::run(&args[1..]),
-        _ => bail!("usage: cargo xtask dist [--precompile] | example [NAME] | bench [--runs N] | bench-migrate"),
+        Some("rbac") => rbac(),
+        _ => bail!("usage: cargo xtask dist [--precompile] | example [NAME] | bench [--runs N] | bench-migrate | rbac"),
     }
 }
 
@@ -46,6 +48,20 @@ pub fn run(cmd: &mut Command) -> Result<()> {
 
 pub fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// The job guest the chart's Job runs (templates/migration/job.yaml) and its RBAC template.
+const JOB_GUEST: &str = "control-plane-migrator";
+const JOB_RBAC_TEMPLATE: &str = "templates/migration/rbac.yaml";
+
+/// Rewrites the generated rule blocks of the Job's RBAC template from grants.yaml, resolving
+/// custom kinds from tests/crds (`wasm-hooks rbac --chart`); tests/helm.rs fails until this ran.
+fn rbac() -> Result<()> {
+    run(cargo()
+        .args(["run", "--quiet", "--locked", "-p", "wasm-hooks", "--", "--hooks-dir", "."])
+        .args(["rbac", JOB_GUEST, "--crds", "tests/crds", "--chart", JOB_RBAC_TEMPLATE]))?;
+    println!("{JOB_RBAC_TEMPLATE}: rules regenerated for guest {JOB_GUEST} from grants.yaml");
+    Ok(())
 }
 
 /// Builds the host and the shipped guests (release) and lays out `dist/hooks/`.

@@ -1,15 +1,16 @@
 //! The native baseline for the benchmark: one Deckhouse run of the state-sync hook as a
-//! plain process, with the same logic as the Wasm guest (`guest-hook`) and the same
-//! files in and out (`BINDING_CONTEXT_PATH`, `VALUES_PATH`, `CONFIG_VALUES_PATH` in;
-//! `VALUES_JSON_PATCH_PATH`, `KUBERNETES_PATCH_PATH`, `METRICS_PATH` out).
+//! plain process, with the same hook code as the Wasm guest (`guest-hook` on the SDK) and
+//! the same files in and out (`BINDING_CONTEXT_PATH`, `VALUES_PATH`, `CONFIG_VALUES_PATH`
+//! in; `VALUES_JSON_PATCH_PATH`, `KUBERNETES_PATCH_PATH`, `METRICS_PATH` out). Reads are
+//! served from the run's snapshots and the outputs encoded by the same shared code the
+//! test kit uses (`hooks-manifest`), so only Wasm differs from a host run.
 
-mod env;
-mod files;
-mod snapshots;
-
-use env::SnapshotEnv;
-use guest_hook::logic::LogLevel;
-use guest_hook::logic::memory::LogLine;
+use deckhouse_hooks_sdk::hook::{self, RawInput};
+use deckhouse_hooks_sdk::testkit::{Cluster, LogLine};
+use deckhouse_hooks_sdk::{Hook, LogLevel};
+use guest_hook::SeedHook;
+use hooks_manifest::binding_context::{self, Folded};
+use hooks_manifest::output::{ObjectOperation, values_patch};
 use serde_json::{Map, Value, json};
 use std::process::ExitCode;
 
@@ -26,38 +27,46 @@ fn main() -> ExitCode {
 /// Reads the inputs, runs the hook over the snapshot objects, writes the outputs.
 /// Nothing is written when the run fails, as Deckhouse would apply nothing anyway.
 fn run_once() -> Result<(), String> {
-    let contexts = read_json("BINDING_CONTEXT_PATH")?;
-    let values = read_json("VALUES_PATH")?;
-    // Unused by this hook, but read as every hook run reads it, so the baseline does the same I/O.
-    read_json("CONFIG_VALUES_PATH")?;
-    let mut env = SnapshotEnv::new(snapshots::fold(&contexts)?);
-    let result = guest_hook::run(&mut env, &values);
-    let threshold = rank_of(&std::env::var("LOG_LEVEL").unwrap_or_default());
-    env.memory
-        .logs
-        .iter()
-        .filter(|l| rank(l.level) >= threshold)
-        .for_each(print_log);
-    let out = result?;
-    let patch = files::values_patch(&values, &out);
-    let patch = if patch.as_array().is_some_and(|ops| !ops.is_empty()) {
-        patch.to_string()
-    } else {
-        String::new()
+    let raw = RawInput {
+        binding_context: read("BINDING_CONTEXT_PATH")?,
+        values: read("VALUES_PATH")?,
+        config_values: read("CONFIG_VALUES_PATH")?,
     };
+    let contexts = binding_context::parse(&raw.binding_context).map_err(|e| e.to_string())?;
+    let view = Cluster::from_snapshots(&Folded::new(&contexts), &SeedHook::config());
+    let result = hook::run::<SeedHook>(&view, &raw);
+    let threshold = level(&std::env::var("LOG_LEVEL").unwrap_or_default());
+    view.logs()
+        .iter()
+        .filter(|l| l.level >= threshold)
+        .for_each(print_log);
+    let out = result.map_err(String::from)?;
+    let values: Value = serde_json::from_str(&raw.values).map_err(|e| e.to_string())?;
+    let patch = values_patch(SeedHook::VALUES_KEY, &values, out.values_patch)?;
+    let patch = if patch.is_empty() {
+        String::new()
+    } else {
+        Value::Array(patch).to_string()
+    };
+    let metrics = out
+        .metrics
+        .iter()
+        .map(|m| m.to_json())
+        .collect::<Result<Vec<_>, _>>()?;
     write("VALUES_JSON_PATCH_PATH", &patch)?;
-    write(
-        "KUBERNETES_PATCH_PATH",
-        &files::kubernetes_patch(&env.memory.created),
-    )?;
-    write("METRICS_PATH", &files::metrics(&out.metrics))
+    let operations: Vec<Value> = view
+        .operations()
+        .iter()
+        .map(ObjectOperation::to_json)
+        .collect();
+    write("KUBERNETES_PATCH_PATH", &ndjson(&operations))?;
+    write("METRICS_PATH", &ndjson(&metrics))
 }
 
-fn read_json(var: &str) -> Result<Value, String> {
+fn read(var: &str) -> Result<String, String> {
     let path = std::env::var(var)
         .map_err(|_| format!("{var} is not set; Deckhouse sets it for every hook run"))?;
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("reading {var}={path}: {e}"))?;
-    serde_json::from_str(&text).map_err(|e| format!("{var}={path} is not JSON: {e}"))
+    std::fs::read_to_string(&path).map_err(|e| format!("reading {var}={path}: {e}"))
 }
 
 /// Writes `content` to the file named by `var`, as the host does: nothing when there is
@@ -71,27 +80,27 @@ fn write(var: &str, content: &str) -> Result<(), String> {
     }
 }
 
-/// `LOG_LEVEL` as Deckhouse sets it (debug, info, warn, error; default info), as a rank.
-fn rank_of(name: &str) -> u8 {
+fn ndjson(lines: &[Value]) -> String {
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+/// `LOG_LEVEL` as Deckhouse sets it (debug, info, warn, error; default info).
+fn level(name: &str) -> LogLevel {
     match name.to_lowercase().as_str() {
-        "debug" | "trace" => 0,
-        "warn" | "warning" => 2,
-        "error" => 3,
-        _ => 1,
+        "debug" | "trace" => LogLevel::Debug,
+        "warn" | "warning" => LogLevel::Warn,
+        "error" => LogLevel::Error,
+        _ => LogLevel::Info,
     }
 }
 
-fn rank(level: LogLevel) -> u8 {
-    rank_of(level.as_str())
-}
-
-/// One JSON log line on stderr, the form Deckhouse parses (`level`, `msg`, extra keys).
+/// One JSON log line on stderr, the form Deckhouse parses, the guest's fields nested.
 fn print_log(line: &LogLine) {
-    let mut object = Map::new();
-    for (key, value) in &line.fields {
-        object.insert(key.clone(), json!(value));
-    }
-    object.insert("level".into(), json!(line.level.as_str()));
-    object.insert("msg".into(), json!(line.message));
-    eprintln!("{}", Value::Object(object));
+    let fields: Map<String, Value> = line
+        .fields
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    let line = json!({"level": line.level.as_str(), "msg": line.message, "fields": fields});
+    eprintln!("{line}");
 }

@@ -52,6 +52,16 @@ pub struct LayerDrbdResource {
 }
 
 #[derive(Debug, Deserialize)]
+pub struct LayerDrbdResourceDefinition {
+    pub resource_name: String,
+    /// The DRBD shared secret of the resource.
+    #[serde(default)]
+    pub secret: Option<String>,
+    #[serde(default)]
+    pub snapshot_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
 pub struct LayerStorageVolume {
     pub layer_resource_id: i64,
     #[serde(default)]
@@ -73,7 +83,7 @@ pub struct PropsContainer {
     pub prop_value: String,
 }
 
-/// Every kind read, as listed.
+/// Every kind read, as listed: only the fields above, never the raw objects.
 #[derive(Debug, Default)]
 pub struct Tables {
     pub resource_definitions: Vec<ResourceDefinition>,
@@ -82,6 +92,7 @@ pub struct Tables {
     pub resources: Vec<Resource>,
     pub layer_resource_ids: Vec<LayerResourceId>,
     pub layer_drbd_resources: Vec<LayerDrbdResource>,
+    pub layer_drbd_resource_definitions: Vec<LayerDrbdResourceDefinition>,
     pub layer_storage_volumes: Vec<LayerStorageVolume>,
     pub node_stor_pools: Vec<NodeStorPool>,
     pub props: Vec<PropsContainer>,

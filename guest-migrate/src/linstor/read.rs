@@ -1,4 +1,5 @@
-//! Finds the served version of the LINSTOR CRDs and lists the kinds the mapping needs.
+//! Finds the served version of the LINSTOR CRDs and lists the kinds the mapping needs,
+//! page by page, keeping only the decoded fields of each row.
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -6,12 +7,16 @@ use serde_json::Value;
 use super::model::Tables;
 use super::resolve::{Linstor, resolve};
 use crate::error::{During, Error};
-use crate::kube::{Cluster, KubeError, ListQuery, ObjRef, get_optional};
+use crate::kube::{Cluster, KubeError, ListQuery, ObjRef, Pages, get_optional, name_of};
 use crate::log::{Level, Log};
-use crate::names::{LINSTOR_GROUP, LINSTOR_PROBE_CRD};
+use crate::names::{CRD_API, LINSTOR_GROUP, LINSTOR_PROBE_CRD};
 
 /// Reads and resolves the LINSTOR database; `None` when the cluster has no LINSTOR CRDs.
-pub fn read(cluster: &mut dyn Cluster, log: &mut dyn Log) -> Result<Option<Linstor>, Error> {
+pub fn read(
+    cluster: &mut dyn Cluster,
+    log: &mut dyn Log,
+    page_size: u32,
+) -> Result<Option<Linstor>, Error> {
     let Some(version) = served_version(cluster)? else {
         log.emit(
             Level::Info,
@@ -21,7 +26,7 @@ pub fn read(cluster: &mut dyn Cluster, log: &mut dyn Log) -> Result<Option<Linst
         return Ok(None);
     };
     let api_version = format!("{LINSTOR_GROUP}/{version}");
-    let tables = list_tables(cluster, &api_version)?;
+    let tables = list_tables(cluster, &api_version, page_size)?;
     log.emit(
         Level::Info,
         "read the LINSTOR database",
@@ -41,11 +46,7 @@ pub fn read(cluster: &mut dyn Cluster, log: &mut dyn Log) -> Result<Option<Linst
 /// The version LINSTOR stores its data in, read from its ResourceDefinitions CRD
 /// (the storage version if served, else the first served one).
 fn served_version(cluster: &mut dyn Cluster) -> Result<Option<String>, Error> {
-    let crd_ref = ObjRef::cluster(
-        "apiextensions.k8s.io/v1",
-        "CustomResourceDefinition",
-        LINSTOR_PROBE_CRD,
-    );
+    let crd_ref = ObjRef::cluster(CRD_API, "CustomResourceDefinition", LINSTOR_PROBE_CRD);
     let Some(crd) = get_optional(cluster, &crd_ref).during(|| format!("reading {crd_ref}"))? else {
         return Ok(None);
     };
@@ -69,39 +70,54 @@ fn pick_version(crd: &Value) -> Option<String> {
     chosen["name"].as_str().map(str::to_owned)
 }
 
-fn list_tables(cluster: &mut dyn Cluster, api_version: &str) -> Result<Tables, Error> {
+fn list_tables(
+    cluster: &mut dyn Cluster,
+    api_version: &str,
+    page_size: u32,
+) -> Result<Tables, Error> {
+    let at = |kind| (api_version, kind, page_size);
     Ok(Tables {
-        resource_definitions: list_specs(cluster, api_version, "ResourceDefinitions")?,
-        resource_groups: list_specs(cluster, api_version, "ResourceGroups")?,
-        volume_definitions: list_specs(cluster, api_version, "VolumeDefinitions")?,
-        resources: list_specs(cluster, api_version, "Resources")?,
-        layer_resource_ids: list_specs(cluster, api_version, "LayerResourceIds")?,
-        layer_drbd_resources: list_specs(cluster, api_version, "LayerDrbdResources")?,
-        layer_storage_volumes: list_specs(cluster, api_version, "LayerStorageVolumes")?,
-        node_stor_pools: list_specs(cluster, api_version, "NodeStorPool")?,
-        props: list_specs(cluster, api_version, "PropsContainers")?,
+        resource_definitions: specs(cluster, at("ResourceDefinitions"))?,
+        resource_groups: specs(cluster, at("ResourceGroups"))?,
+        volume_definitions: specs(cluster, at("VolumeDefinitions"))?,
+        resources: specs(cluster, at("Resources"))?,
+        layer_resource_ids: specs(cluster, at("LayerResourceIds"))?,
+        layer_drbd_resources: specs(cluster, at("LayerDrbdResources"))?,
+        layer_drbd_resource_definitions: specs(cluster, at("LayerDrbdResourceDefinitions"))?,
+        layer_storage_volumes: specs(cluster, at("LayerStorageVolumes"))?,
+        node_stor_pools: specs(cluster, at("NodeStorPool"))?,
+        props: specs(cluster, at("PropsContainers"))?,
     })
 }
 
-/// Lists one kind and decodes each object's `spec`; a kind the API does not know is empty.
-fn list_specs<T: DeserializeOwned>(
+/// Lists one kind and decodes each object's `spec`, one page at a time, so only the
+/// decoded fields outlive the page; a kind the API does not know is empty.
+fn specs<T: DeserializeOwned>(
     cluster: &mut dyn Cluster,
-    api_version: &str,
-    kind: &str,
+    (api_version, kind, page_size): (&str, &str, u32),
 ) -> Result<Vec<T>, Error> {
-    let objects = match cluster.list(&ListQuery::all(api_version, kind)) {
-        Err(KubeError::NotFound(_)) => Vec::new(),
-        other => other.during(|| format!("listing LINSTOR {kind} ({api_version})"))?,
-    };
-    objects.iter().map(|object| decode(object, kind)).collect()
+    let mut rows = Vec::new();
+    for page in Pages::new(cluster, ListQuery::all(api_version, kind, page_size)) {
+        let page = match page {
+            Err(KubeError::NotFound(_)) => return Ok(Vec::new()),
+            other => other.during(|| format!("listing LINSTOR {kind} ({api_version})"))?,
+        };
+        for object in page {
+            rows.push(decode(object, kind)?);
+        }
+    }
+    Ok(rows)
 }
 
-fn decode<T: DeserializeOwned>(object: &Value, kind: &str) -> Result<T, Error> {
-    let spec = object.get("spec").cloned().unwrap_or(Value::Null);
+fn decode<T: DeserializeOwned>(mut object: Value, kind: &str) -> Result<T, Error> {
+    let spec = object
+        .get_mut("spec")
+        .map(Value::take)
+        .unwrap_or(Value::Null);
     serde_json::from_value(spec).map_err(|e| {
         Error::Data(format!(
             "LINSTOR {kind} {}: unexpected spec ({e}); the LINSTOR database is not in a shape this migrator knows",
-            crate::kube::name_of(object)
+            name_of(&object)
         ))
     })
 }

@@ -1,11 +1,12 @@
 //! Joins LINSTOR's tables into volumes with replicas, and pools with their per-node
 //! volume groups. All names come out lowercase, as Kubernetes names them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::model::{Tables, is_snapshot};
 use super::pools::{PoolNode, pools};
 use crate::error::{Error, all_problems};
+use crate::names::MAX_SHARED_SECRET;
 
 /// `resource_flags` of a diskful replica.
 const FLAGS_DISKFUL: u64 = 0;
@@ -39,6 +40,8 @@ pub struct Volume {
     /// The first pool of its resource group.
     pub group_pool: Option<String>,
     pub size_kib: Option<u64>,
+    /// LINSTOR's DRBD shared secret (LayerDrbdResourceDefinitions); None when empty.
+    pub secret: Option<String>,
     /// Sorted by node ID.
     pub replicas: Vec<Replica>,
 }
@@ -52,6 +55,9 @@ pub struct Linstor {
     pub volumes: Vec<Volume>,
     /// Resource definitions left out, with why (for the log).
     pub skipped: Vec<String>,
+    /// Lowercase names that have any Resources row (snapshots included, as the real
+    /// migrator counts them): which PVs LINSTOR still has data for.
+    pub with_resources: BTreeSet<String>,
 }
 
 /// Resolves the tables; every inconsistency is collected and reported together.
@@ -92,10 +98,16 @@ pub fn resolve(tables: &Tables) -> Result<Linstor, Error> {
         ));
     }
     volumes.sort_by(|a, b| a.name.cmp(&b.name));
+    let with_resources = tables
+        .resources
+        .iter()
+        .map(|r| r.resource_name.to_lowercase())
+        .collect();
     Ok(Linstor {
         pools,
         volumes,
         skipped,
+        with_resources,
     })
 }
 
@@ -108,6 +120,7 @@ struct Index<'t> {
     storage_ids: HashMap<(&'t str, &'t str), i64>,
     node_ids: HashMap<i64, i64>,
     storage_pools: HashMap<i64, &'t str>,
+    secrets: HashMap<&'t str, Option<&'t str>>,
 }
 
 impl<'t> Index<'t> {
@@ -124,6 +137,12 @@ impl<'t> Index<'t> {
                 })
                 .collect(),
             sizes: HashMap::new(),
+            secrets: tables
+                .layer_drbd_resource_definitions
+                .iter()
+                .filter(|d| !is_snapshot(&d.snapshot_name))
+                .map(|d| (d.resource_name.as_str(), d.secret.as_deref()))
+                .collect(),
             resources: HashMap::new(),
             drbd_ids: HashMap::new(),
             storage_ids: HashMap::new(),
@@ -221,10 +240,39 @@ fn volume(
         ));
         return None;
     }
+    if replicas.is_empty() {
+        // Skipped by the caller; it has nothing to adopt, so no secret is needed.
+        return Some(Volume {
+            name: lower,
+            group_pool,
+            size_kib: None,
+            secret: None,
+            replicas,
+        });
+    }
+    let secret = match index.secrets.get(name) {
+        None => {
+            problems.push(format!(
+                "LINSTOR resource {lower}: no LayerDrbdResourceDefinitions row, so its DRBD shared \
+                 secret is unknown (the new controller would generate another one)"
+            ));
+            return None;
+        }
+        Some(secret) => secret.filter(|s| !s.is_empty()),
+    };
+    if let Some(secret) = secret.filter(|s| s.len() > MAX_SHARED_SECRET) {
+        problems.push(format!(
+            "LINSTOR resource {lower}: DRBD shared secret is {} characters; the new controller \
+             accepts at most {MAX_SHARED_SECRET}",
+            secret.len()
+        ));
+        return None;
+    }
     Some(Volume {
         name: lower,
         group_pool,
         size_kib: sizes.first().map(|(_, size)| *size),
+        secret: secret.map(str::to_owned),
         replicas,
     })
 }

@@ -1,8 +1,7 @@
 //! The real fixtures end to end: exact objects (golden), CRD-valid, consistent.
 
-use guest_migrate::well_known::STORAGE_V1ALPHA1;
 use migration_data::golden::assert_golden;
-use migration_data::snapshot::{counts, created};
+use migration_data::snapshot::{counts, created, without_status};
 use migration_data::volume_group;
 use serde_json::{Value, json};
 
@@ -17,12 +16,13 @@ fn find<'a>(objects: &'a [Value], kind: &str, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{kind} {name} was not created"))
 }
 
+/// Migrates to the end; the created objects without the controller's status.
 fn migrate(objects: Vec<Value>) -> (Vec<Value>, Lines, String) {
     let mut cluster = seeded(objects);
     let mut log = Lines::default();
     let summary = complete(&mut cluster, &mut log);
     assert_eq!(state(&cluster.store).as_deref(), Some("all_completed"));
-    (created(&cluster.store), log, summary)
+    (without_status(&created(&cluster.store)), log, summary)
 }
 
 #[test]
@@ -76,20 +76,27 @@ fn small_cluster_maps_flags_ids_pools_and_attachments() {
             && tb_drbd["spec"].get("lvmLogicalVolumeName").is_none()
     );
     // WORKER-2 (node ID 1) is diskful in the thick pool on vg0.
-    let llv = find(&objects, "LVMLogicalVolume", &format!("{thick}-1"));
+    let drbd = find(&objects, "DRBDResource", &format!("{thick}-1"));
+    let llv_name = drbd["spec"]["lvmLogicalVolumeName"]
+        .as_str()
+        .expect("LLV name");
+    let llv = find(&objects, "LVMLogicalVolume", llv_name);
     assert_eq!(
         llv["spec"],
         json!({"actualLVNameOnTheNode": format!("{thick}_00000"), "type": "Thick", "size": "5Gi", "lvmVolumeGroupName": "vg-worker-2-e26cca"})
     );
-    let drbd = find(&objects, "DRBDResource", &format!("{thick}-1"));
-    assert_eq!(drbd["spec"]["lvmLogicalVolumeName"], format!("{thick}-1"));
     assert_eq!(drbd["spec"]["nodeID"], 1);
     let rv = find(&objects, "ReplicatedVolume", thick);
     assert_eq!(
         rv["spec"]["manualConfiguration"]["replicatedStoragePoolName"],
         "linstor-auto-pool-thick"
     );
+    // Two diskful and a tie-breaker: the real migrator's (1, 1).
     assert_eq!(rv["spec"]["manualConfiguration"]["failuresToTolerate"], 1);
+    assert_eq!(
+        rv["spec"]["manualConfiguration"]["guaranteedMinimumDataRedundancy"],
+        1
+    );
     find(
         &objects,
         "ReplicatedVolumeAttachment",
@@ -97,7 +104,14 @@ fn small_cluster_maps_flags_ids_pools_and_attachments() {
     );
     // The thin volume: LVM_THIN on vg0/thinpool, WORKER-1 diskless (260, node ID 2), not attached.
     let thin = "pvc-7e62aa0a-1df9-fd78-9c65-39382b0537e6";
-    let thin_llv = find(&objects, "LVMLogicalVolume", &format!("{thin}-0"));
+    let thin_drbd = find(&objects, "DRBDResource", &format!("{thin}-0"));
+    let thin_llv = find(
+        &objects,
+        "LVMLogicalVolume",
+        thin_drbd["spec"]["lvmLogicalVolumeName"]
+            .as_str()
+            .expect("LLV name"),
+    );
     assert_eq!(thin_llv["spec"]["thin"], json!({"poolName": "thinpool"}));
     assert_eq!(
         find(&objects, "ReplicatedVolumeReplica", &format!("{thin}-2"))["spec"]["type"],
@@ -127,7 +141,7 @@ fn small_cluster_maps_flags_ids_pools_and_attachments() {
 }
 
 #[test]
-fn pass2_lifts_maintenance_on_every_drbd_resource() {
+fn pass2_lifts_maintenance_on_every_drbd_resource_and_unmarks_every_volume() {
     let (objects, _, _) = migrate(fixture("small-cluster.yaml"));
     let drbds: Vec<&Value> = objects
         .iter()
@@ -141,28 +155,34 @@ fn pass2_lifts_maintenance_on_every_drbd_resource() {
             drbd["metadata"]["name"]
         );
     }
+    for rv in objects.iter().filter(|o| o["kind"] == "ReplicatedVolume") {
+        let annotations = &rv["metadata"]["annotations"];
+        assert!(
+            annotations
+                .get("sds-replicated-volume.deckhouse.io/adopt-rvr")
+                .is_none()
+                && annotations
+                    .get("sds-replicated-volume.deckhouse.io/adopt-shared-secret")
+                    .is_none(),
+            "{} still marked for adoption",
+            rv["metadata"]["name"]
+        );
+    }
 }
 
+/// Pools are made only for the pools migrated volumes use (as the real migrator does):
+/// LINSTOR data without resource definitions creates nothing, with or without the
+/// pool's LVMVolumeGroup.
 #[test]
-fn minimal_crs_without_volume_group_create_nothing_and_warn() {
-    let (objects, log, _) = migrate(fixture("minimal-crs.yaml"));
-    assert_eq!(objects, Vec::<Value>::new());
-    assert!(
-        log.contains("LINSTOR pool pool-a: not migrated"),
-        "{:#?}",
-        log.0
-    );
-}
-
-#[test]
-fn minimal_crs_with_volume_group_create_the_pool() {
-    let mut objects = fixture("minimal-crs.yaml");
-    objects.push(volume_group("vg-node-a", "node-a", "vg0"));
-    let (created, _, _) = migrate(objects);
-    schemas().assert_all_valid(&created);
-    assert_golden("minimal-crs", &created);
-    assert_eq!(created.len(), 1);
-    assert_eq!(created[0]["apiVersion"], STORAGE_V1ALPHA1);
+fn minimal_crs_without_volumes_create_nothing() {
+    for with_group in [false, true] {
+        let mut objects = fixture("minimal-crs.yaml");
+        if with_group {
+            objects.push(volume_group("vg-node-a", "node-a", "vg0"));
+        }
+        let (created, _, _) = migrate(objects);
+        assert_eq!(created, Vec::<Value>::new());
+    }
 }
 
 #[test]
@@ -179,15 +199,31 @@ fn created_objects_refer_to_each_other_consistently() {
 }
 
 #[test]
-fn a_csi_volume_without_linstor_data_is_reported_not_invented() {
+fn a_csi_volume_without_linstor_data_is_labelled_not_invented() {
     let mut objects = fixture("small-cluster.yaml");
     objects.push(json!({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "pvc-orphan"},
         "spec": {"capacity": {"storage": "1Gi"}, "csi": {"driver": "replicated.csi.storage.deckhouse.io", "volumeHandle": "pvc-orphan"}}}));
-    let (created, log, _) = migrate(objects);
+    let mut cluster = seeded(objects);
+    let mut log = Lines::default();
+    complete(&mut cluster, &mut log);
+    let created = created(&cluster.store);
     assert!(
         log.contains("PersistentVolume pvc-orphan: no LINSTOR resource"),
         "{:#?}",
         log.0
+    );
+    let pv = cluster
+        .store
+        .get(&kube_memstore::Key {
+            api_version: "v1".into(),
+            kind: "PersistentVolume".into(),
+            namespace: None,
+            name: "pvc-orphan".into(),
+        })
+        .expect("the PV stays");
+    assert_eq!(
+        pv["metadata"]["labels"]["sds-replicated-volume.deckhouse.io/no-linstor-resource"],
+        "true"
     );
     assert!(
         !created

@@ -3,148 +3,128 @@
 
 use std::collections::BTreeSet;
 
-use guest_migrate::{Cluster, KubeError, ListQuery, ObjRef, PatchKind};
-use serde_json::Value;
+use guest_migrate::{Settings, Step};
+use hooks_manifest::{Grant, Grants, ListQuery, Manifest, ObjectRef, Verb};
 
-use crate::support::cluster::{Lines, StoreCluster};
+use crate::support::cluster::Lines;
 use crate::support::data::{fixture, seeded};
-use crate::support::deckhouse::play;
+use crate::support::deckhouse::{job, play};
+use crate::support::recording::{Call, Recording};
 
-/// verb, apiVersion, kind, namespace, name (None for lists).
-type Call = (String, String, String, Option<String>, Option<String>);
-
-struct Audit<'a> {
-    inner: &'a mut StoreCluster,
-    calls: Vec<Call>,
+/// The migrator's grants, read by the one manifest reader the host uses.
+fn migrator_grants() -> Vec<Grant> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let text = std::fs::read_to_string(root.join("grants.yaml")).expect("grants.yaml");
+    let manifest = Manifest::parse(&text).expect("grants.yaml is a valid manifest");
+    let me = manifest.guest("control-plane-migrator").expect("control-plane-migrator entry");
+    me.grants.clone()
 }
 
-impl Audit<'_> {
-    fn note(&mut self, verb: &str, r: &ObjRef) {
-        self.calls.push((
-            verb.into(),
-            r.api_version.clone(),
-            r.kind.clone(),
-            r.namespace.clone(),
-            Some(r.name.clone()),
-        ));
-    }
-}
-
-impl Cluster for Audit<'_> {
-    fn get(&mut self, o: &ObjRef) -> Result<Value, KubeError> {
-        self.note("get", o);
-        self.inner.get(o)
-    }
-    fn list(&mut self, q: &ListQuery) -> Result<Vec<Value>, KubeError> {
-        self.calls.push((
-            "list".into(),
-            q.api_version.clone(),
-            q.kind.clone(),
-            q.namespace.clone(),
-            None,
-        ));
-        self.inner.list(q)
-    }
-    fn create(&mut self, o: &Value, if_absent: bool) -> Result<Value, KubeError> {
-        let r = ObjRef::cluster(
-            o["apiVersion"].as_str().unwrap_or(""),
-            o["kind"].as_str().unwrap_or(""),
-            o["metadata"]["name"].as_str().unwrap_or(""),
-        );
-        self.note("create", &r);
-        self.inner.create(o, if_absent)
-    }
-    fn patch(&mut self, o: &ObjRef, kind: PatchKind, patch: &Value) -> Result<Value, KubeError> {
-        self.note("patch", o);
-        self.inner.patch(o, kind, patch)
-    }
-    fn delete(&mut self, o: &ObjRef) -> Result<(), KubeError> {
-        self.note("delete", o);
-        self.inner.delete(o)
+/// Whether `grant` allows `call`, decided by the host's own matcher (hooks-manifest).
+fn allows(grant: &Grant, call: &Call) -> bool {
+    let grants = Grants::new(vec![grant.clone()]);
+    let verb = match call.verb {
+        "get" => Verb::Get,
+        "list" => Verb::List,
+        "create" => Verb::Create,
+        "patch" => Verb::Patch,
+        "delete" => Verb::Delete,
+        other => panic!("unknown verb {other}"),
+    };
+    match (&call.name, verb) {
+        (None, Verb::List) => {
+            let mut query = ListQuery::new(&call.api_version, &call.kind);
+            query.namespace = call.namespace.clone();
+            grants.allows_list(&query)
+        }
+        (Some(name), _) => {
+            let target = ObjectRef { api_version: call.api_version.clone(), kind: call.kind.clone(), namespace: call.namespace.clone(), name: name.clone() };
+            grants.allows(verb, &target)
+        }
+        (None, _) => false,
     }
 }
 
-fn migrator_grants() -> Vec<Value> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../grants.yaml");
-    let text = std::fs::read_to_string(&path).expect("grants.yaml");
-    let manifest: Value = serde_yaml::from_str(&text).expect("grants.yaml is YAML");
-    let guests = manifest["guests"].as_array().expect("guests");
-    let me = guests
-        .iter()
-        .find(|g| g["name"] == "control-plane-migrator")
-        .expect("control-plane-migrator entry");
-    me["grants"].as_array().expect("grants").clone()
-}
-
-fn allows(grant: &Value, (verb, api, kind, ns, name): &Call) -> bool {
-    let names = grant["names"].as_array();
-    grant["verbs"]
-        .as_array()
-        .is_some_and(|v| v.iter().any(|x| x == verb.as_str()))
-        && api_version_matches(grant["apiVersion"].as_str().unwrap_or(""), api)
-        && grant["kind"] == kind.as_str()
-        && grant["namespace"].as_str() == ns.as_deref()
-        && names.is_none_or(|names| {
-            name.as_ref()
-                .is_some_and(|n| names.iter().any(|x| x == n.as_str()))
-        })
-}
-
-/// As the host matches it: `group/*` allows every version of the group.
-fn api_version_matches(granted: &str, asked: &str) -> bool {
-    match granted.strip_suffix("/*") {
-        Some(group) => asked.rsplit_once('/').is_some_and(|(g, _)| g == group),
-        None => granted == asked,
+/// Every call of a full run, a rehearsal and a status report.
+fn all_calls() -> Vec<Call> {
+    let mut cluster = seeded(fixture("small-cluster.yaml"));
+    // An orphan PV gets labelled; that patch must be granted too.
+    cluster
+        .store
+        .create(serde_json::json!({"apiVersion": "v1", "kind": "PersistentVolume",
+            "metadata": {"name": "pvc-orphan"},
+            "spec": {"capacity": {"storage": "1Gi"},
+                     "csi": {"driver": "replicated.csi.storage.deckhouse.io", "volumeHandle": "pvc-orphan"}}}))
+        .expect("orphan PV");
+    // An LLV and a DRBDResource left without their ownerRef (by an older migrator):
+    // the Job gets and patches them.
+    let mut done = cluster.clone();
+    crate::support::deckhouse::complete(&mut done, &mut Lines::default());
+    for kind in ["LVMLogicalVolume", "DRBDResource"] {
+        let mut object = migration_data::snapshot::created(&done.store)
+            .into_iter()
+            .find(|o| o["kind"] == kind)
+            .expect("one was created");
+        object["metadata"] = serde_json::json!({"name": object["metadata"]["name"]});
+        if kind == "DRBDResource" {
+            object["spec"]["maintenance"] = serde_json::json!("NoResourceReconciliation");
+        }
+        cluster.store.create(object).expect("left over");
     }
+    // No ConfigMap yet: the Job creates it.
+    let configmap = kube_memstore::Key::of(&migration_data::configmap("x")).expect("key");
+    cluster.store.delete(&configmap).expect("ConfigMap removed");
+    let (mut migrator, _) = job(Settings::default());
+    let mut calls = Vec::new();
+    let mut audit = Recording::new(&mut cluster);
+    migrator
+        .rehearse(&mut audit, &mut Lines::default())
+        .expect("rehearsal");
+    calls.append(&mut audit.calls);
+    drop(audit);
+    for _ in 0..10 {
+        play(&mut cluster.store);
+        let mut audit = Recording::new(&mut cluster);
+        let result = migrator.step(&mut audit, &mut Lines::default());
+        migrator
+            .status(&mut audit, &mut Lines::default())
+            .expect("status");
+        calls.append(&mut audit.calls);
+        if matches!(result, Ok(Step::Done(_))) {
+            break;
+        }
+    }
+    calls
 }
 
 #[test]
 fn grants_cover_every_call_and_nothing_more() {
-    let mut cluster = seeded(fixture("small-cluster.yaml"));
-    let mut audit = Audit {
-        inner: &mut cluster,
-        calls: Vec::new(),
-    };
-    for _ in 0..10 {
-        play(&mut audit.inner.store);
-        if matches!(
-            guest_migrate::step(&mut audit, &mut Lines::default()),
-            Ok(guest_migrate::Step::Done(_))
-        ) {
-            break;
-        }
-    }
+    let calls = all_calls();
     let grants = migrator_grants();
-    let denied: Vec<&Call> = audit
-        .calls
+    let denied: Vec<String> = calls
         .iter()
         .filter(|c| !grants.iter().any(|g| allows(g, c)))
+        .map(|c| format!("{c:?}"))
         .collect();
     assert!(
         denied.is_empty(),
         "calls grants.yaml does not allow: {denied:#?}"
     );
-    let used: BTreeSet<(usize, String)> = audit
-        .calls
+    let used: BTreeSet<(usize, String)> = calls
         .iter()
         .flat_map(|c| {
             grants
                 .iter()
                 .enumerate()
                 .filter(|(_, g)| allows(g, c))
-                .map(|(i, _)| (i, c.0.clone()))
+                .map(|(i, _)| (i, c.verb.to_owned()))
         })
         .collect();
     let mut unused = Vec::new();
     for (i, grant) in grants.iter().enumerate() {
-        for verb in grant["verbs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
+        for verb in grant.verbs.iter().map(|v| v.as_str()) {
             if !used.contains(&(i, verb.to_owned())) {
-                unused.push(format!("{verb} {} {}", grant["apiVersion"], grant["kind"]));
+                unused.push(format!("{verb} {} {}", grant.api_version, grant.kind));
             }
         }
     }

@@ -18,7 +18,15 @@ pub fn check_plan(table: &StateTable, input: &PlanInput, plan: &[Decision]) -> R
     if linstor && (agent || controller) {
         return Err("LINSTOR rendered together with the new agent or controller".into());
     }
-    let finished = input.new_control_plane && table.final_state() == Some(input.state.as_str());
+    // I4: LINSTOR only before the migration left its first state, whatever the switch says.
+    let first = table.states.first().map(|row| row.state);
+    if linstor && first != Some(input.state.as_str()) {
+        return Err(format!(
+            "LINSTOR rendered in state {} (newControlPlane={}): only the first state may run it",
+            input.state, input.new_control_plane
+        ));
+    }
+    let finished = table.final_state() == Some(input.state.as_str());
     if on(Component::Csi) && !(linstor || (agent && controller && finished)) {
         return Err(format!(
             "CSI rendered without its backend in state {}",

@@ -1,15 +1,10 @@
 //! A table walked for one input: the decisions the host writes into the values.
 
-use crate::table::{Component, ComponentSet, StateTable};
+use crate::table::{Component, ComponentSet, Entry, StateTable};
 
-/// The switch and the state to plan for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PlanInput {
-    /// `sdsReplicatedVolume.newControlPlane`.
-    pub new_control_plane: bool,
-    /// `sdsReplicatedVolume.internal.controlPlaneMigration`.
-    pub state: String,
-}
+/// The switch (`sdsReplicatedVolume.newControlPlane`) and the state
+/// (`sdsReplicatedVolume.internal.controlPlaneMigration`) to plan for: the SDK's type.
+pub use deckhouse_hooks_sdk::PlanInput;
 
 /// One component's decision, ready for the WIT `decision` record.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,13 +45,44 @@ impl StateTable {
         if input.new_control_plane {
             let context = format!("newControlPlane=true, state {}", row.state);
             Ok(decisions(&row.components, &context))
+        } else if self.keeps_new_control_plane(row.state) {
+            let context = format!(
+                "newControlPlane=false after the migration left {}: the new control plane is kept (state {}; switching back is refused by the ModuleConfig admission policy)",
+                self.states[0].state, row.state
+            );
+            Ok(decisions(&switched_back(&row.components), &context))
         } else {
             let context = format!(
-                "newControlPlane=false: legacy plan whatever the state (state {})",
+                "newControlPlane=false: legacy plan before the migration (state {})",
                 row.state
             );
             Ok(decisions(&self.legacy, &context))
         }
+    }
+
+    /// Whether a switch back to `newControlPlane: false` keeps the state's own plan.
+    ///
+    /// Once the migration left the first state, LINSTOR's database no longer describes the
+    /// volumes (Pass 1 may have moved them): rendering LINSTOR again would run it over stale
+    /// data next to the new control plane. So only the first state falls back to the legacy
+    /// plan; every later state keeps its row, without the Job (nothing migrates while the
+    /// switch is off).
+    pub fn keeps_new_control_plane(&self, state: &str) -> bool {
+        self.states
+            .iter()
+            .position(|row| row.state == state)
+            .is_some_and(|i| i > 0)
+    }
+}
+
+/// A state's plan after a switch back: the same components, the migration Job paused.
+fn switched_back(set: &ComponentSet) -> ComponentSet {
+    ComponentSet {
+        migration_job: Entry {
+            rendered: false,
+            why: "paused: newControlPlane is false; set it back to true to finish the migration",
+        },
+        ..*set
     }
 }
 

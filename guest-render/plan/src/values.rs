@@ -28,7 +28,12 @@ pub enum ValuesError {
 pub fn input_from_values(module_values: &str) -> Result<PlanInput, ValuesError> {
     let root: Value =
         serde_json::from_str(module_values).map_err(|e| ValuesError::NotJson(e.to_string()))?;
-    let root = as_object(&root, "", "an object")?;
+    input_from_value(&root)
+}
+
+/// [`input_from_values`] over parsed JSON.
+pub fn input_from_value(root: &Value) -> Result<PlanInput, ValuesError> {
+    let root = as_object(root, "", "an object")?;
     let new_control_plane = match field(root, "newControlPlane") {
         None => false,
         Some(Value::Bool(b)) => *b,

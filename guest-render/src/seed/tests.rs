@@ -35,9 +35,20 @@ fn states_are_the_seeds_in_order() {
 }
 
 #[test]
-fn switch_off_is_the_legacy_plan_in_every_state() {
-    for state in STATES {
-        assert_eq!(rendered(false, state), ["linstor", "csi"], "{state}");
+fn switch_off_is_the_legacy_plan_only_in_not_started() {
+    assert_eq!(rendered(false, "not_started"), ["linstor", "csi"]);
+}
+
+#[test]
+fn switch_back_keeps_the_new_control_plane_without_the_job() {
+    let expected: [(&str, &[&str]); 4] = [
+        ("stage1_started", &[]),
+        ("stage1_completed", &["agent", "controller"]),
+        ("stage2_started", &["agent", "controller"]),
+        ("all_completed", &["agent", "controller", "csi"]),
+    ];
+    for (state, components) in expected {
+        assert_eq!(rendered(false, state), components, "{state}");
     }
 }
 
@@ -56,7 +67,7 @@ fn switch_on_follows_the_summary_table() {
 }
 
 #[test]
-fn legacy_reasons_say_the_state_is_ignored() {
+fn switch_back_reasons_name_the_policy() {
     let input = PlanInput {
         new_control_plane: false,
         state: "stage1_started".into(),
@@ -65,7 +76,9 @@ fn legacy_reasons_say_the_state_is_ignored() {
         assert!(
             decision
                 .reason
-                .contains("legacy plan whatever the state (state stage1_started)")
+                .contains("the new control plane is kept (state stage1_started; switching back is refused by the ModuleConfig admission policy)"),
+            "{}",
+            decision.reason
         );
     }
 }

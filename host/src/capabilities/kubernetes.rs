@@ -1,16 +1,24 @@
-//! The WIT `kubernetes` interface on its own narrow context: the grants check (with its
-//! audit line), then the backend. Nothing else of the store is reachable from here.
+//! The WIT `kubernetes` interface on its own narrow context: the call's deadline, the
+//! run's budgets, the grants check (with its audit line), then the backend. Nothing else
+//! of the store is reachable from here.
+//!
+//! Budgets answer `limit-exceeded`: a call after the call's deadline, a hook's writes
+//! past `maxObjectOps` / `maxObjectBytes` (they are queued in memory for Deckhouse), and
+//! every call once `maxAuditLines` forbidden calls were made (each wrote an audit line).
+//! Names, namespaces and kinds longer than Kubernetes allows are `invalid` before the
+//! grants check, so an audit line is never longer than a few hundred bytes.
 
 use super::backend::KubeBackend;
-use super::grants::Grants;
+use super::deadline::Deadline;
+use super::grants::{self, Grants};
 use super::types::{
     self, CreateMode, DeleteMode, KubeError, ListQuery, ObjectRef, PatchKind, PatchOptions,
 };
-use crate::manifest::Verb;
-use crate::runtime::bindings::hook::deckhouse::hooks::{
+use crate::manifest::{Limits, Verb};
+use crate::bindings::hook::deckhouse::hooks::{
     kubernetes::Host, types::Host as TypesHost,
 };
-use crate::runtime::bindings::{self as wit};
+use crate::bindings::{self as wit};
 use serde_json::Value;
 
 /// A guest's Kubernetes access: who it is, its grants, and where calls go.
@@ -20,7 +28,19 @@ pub struct KubeCtx {
     backend: Box<dyn KubeBackend>,
     /// How many calls the guest made, for the run summary.
     pub calls: u64,
+    limits: Limits,
+    /// Whether writes are queued in memory (a hook run) and so count against the budget.
+    queued: bool,
+    deadline: Deadline,
+    writes: u64,
+    write_bytes: u64,
+    denied: u64,
 }
+
+/// Longest name (DNS-1123 subdomain), namespace (label), and kind/apiVersion accepted.
+const MAX_NAME: usize = 253;
+const MAX_NAMESPACE: usize = 63;
+const MAX_KIND: usize = 253;
 
 impl KubeCtx {
     pub fn new(guest: &str, grants: Grants, backend: Box<dyn KubeBackend>) -> Self {
@@ -29,7 +49,66 @@ impl KubeCtx {
             grants,
             backend,
             calls: 0,
+            limits: Limits::default(),
+            queued: false,
+            deadline: Deadline::default(),
+            writes: 0,
+            write_bytes: 0,
+            denied: 0,
         }
+    }
+
+    /// Applies the guest's budgets and shares its store's call deadline; `queued` says
+    /// whether writes are held in memory for Deckhouse (a hook run).
+    pub fn bind(&mut self, limits: &Limits, queued: bool, deadline: Deadline) {
+        self.limits = *limits;
+        self.queued = queued;
+        self.deadline = deadline;
+    }
+
+    /// Before any call: the deadline and the forbidden-call budget.
+    fn admit(&mut self) -> Result<(), KubeError> {
+        self.calls += 1;
+        self.deadline.check().map_err(KubeError::LimitExceeded)?;
+        if self.denied >= u64::from(self.limits.max_audit_lines) {
+            return Err(KubeError::LimitExceeded(format!(
+                "{} made {} forbidden calls in this run (limits.maxAuditLines); no further calls are answered",
+                self.guest, self.denied
+            )));
+        }
+        Ok(())
+    }
+
+    /// Counts a forbidden answer (it wrote an audit line).
+    fn audited<T>(&mut self, result: Result<T, KubeError>) -> Result<T, KubeError> {
+        if matches!(result, Err(KubeError::Forbidden(_))) {
+            self.denied += 1;
+        }
+        result
+    }
+
+    /// A queued write of `bytes`, within the run's budget.
+    fn charge_write(&mut self, bytes: usize) -> Result<(), KubeError> {
+        if !self.queued {
+            return Ok(());
+        }
+        let writes = self.writes + 1;
+        let total = self.write_bytes.saturating_add(bytes as u64);
+        if writes > u64::from(self.limits.max_object_ops) {
+            return Err(KubeError::LimitExceeded(format!(
+                "a hook run may queue at most {} object operations (limits.maxObjectOps)",
+                self.limits.max_object_ops
+            )));
+        }
+        if total > self.limits.max_object_bytes {
+            return Err(KubeError::LimitExceeded(format!(
+                "a hook run may queue at most {} bytes of objects and patches (limits.maxObjectBytes); this one would make {total}",
+                self.limits.max_object_bytes
+            )));
+        }
+        self.writes = writes;
+        self.write_bytes = total;
+        Ok(())
     }
 
     /// The backend, for the caller to take back its queued operations or reuse it.
@@ -53,10 +132,45 @@ impl KubeCtx {
         verb: Verb,
         target: &ObjectRef,
     ) -> Result<&mut dyn KubeBackend, KubeError> {
-        self.calls += 1;
-        self.grants.check(&self.guest, verb, target)?;
+        self.admit()?;
+        sized(
+            &target.api_version,
+            &target.kind,
+            target.namespace.as_deref(),
+            &target.name,
+        )?;
+        let checked = grants::check(&self.grants, &self.guest, verb, target);
+        self.audited(checked)?;
         Ok(self.backend.as_mut())
     }
+}
+
+/// Refuses identifiers longer than Kubernetes allows, before they reach a log or a URL.
+fn sized(
+    api_version: &str,
+    kind: &str,
+    namespace: Option<&str>,
+    name: &str,
+) -> Result<(), KubeError> {
+    let too_long = |what: &str, text: &str, max: usize| {
+        KubeError::Invalid(format!(
+            "{what} is {} characters long; Kubernetes allows at most {max}",
+            text.len()
+        ))
+    };
+    if api_version.len() > MAX_KIND {
+        return Err(too_long("apiVersion", api_version, MAX_KIND));
+    }
+    if kind.len() > MAX_KIND {
+        return Err(too_long("kind", kind, MAX_KIND));
+    }
+    if let Some(ns) = namespace.filter(|ns| ns.len() > MAX_NAMESPACE) {
+        return Err(too_long("namespace", ns, MAX_NAMESPACE));
+    }
+    if name.len() > MAX_NAME {
+        return Err(too_long("name", name, MAX_NAME));
+    }
+    Ok(())
 }
 
 fn parse(text: &str, what: &str) -> Result<Value, KubeError> {
@@ -71,8 +185,15 @@ impl Host for KubeCtx {
 
     fn list(&mut self, query: wit::ListQuery) -> Result<wit::ListPage, wit::KubeError> {
         let query = list_query(query);
-        self.calls += 1;
-        self.grants.check_list(&self.guest, &query)?;
+        self.admit()?;
+        sized(
+            &query.api_version,
+            &query.kind,
+            query.namespace.as_deref(),
+            "",
+        )?;
+        let checked = grants::check_list(&self.grants, &self.guest, &query);
+        self.audited(checked)?;
         let page = self.backend.list(&query)?;
         let items = self.grants.filter_listed(&query, page.items);
         Ok(wit::ListPage {
@@ -82,12 +203,12 @@ impl Host for KubeCtx {
     }
 
     fn create(&mut self, object: String, mode: wit::CreateMode) -> Result<String, wit::KubeError> {
+        let bytes = object.len();
         let object = parse(&object, "the object to create")?;
         let target = ObjectRef::of(&object)?;
-        Ok(self
-            .checked(Verb::Create, &target)?
-            .create(object, create_mode(mode))?
-            .to_string())
+        self.checked(Verb::Create, &target)?;
+        self.charge_write(bytes)?;
+        Ok(self.backend.create(object, create_mode(mode))?.to_string())
     }
 
     fn create_many(
@@ -105,6 +226,7 @@ impl Host for KubeCtx {
             let checked = parse(text, "the object to create").and_then(|o| {
                 let target = ObjectRef::of(&o)?;
                 self.checked(Verb::Create, &target)?;
+                self.charge_write(text.len())?;
                 Ok(o)
             });
             match checked {
@@ -142,6 +264,7 @@ impl Host for KubeCtx {
         options: wit::PatchOptions,
     ) -> Result<String, wit::KubeError> {
         let target = object_ref(target);
+        let bytes = patch.len();
         let patch = parse(&patch, "the patch")?;
         let kind = match kind {
             wit::PatchKind::Merge => PatchKind::Merge,
@@ -151,8 +274,10 @@ impl Host for KubeCtx {
             subresource: options.subresource.filter(|s| !s.is_empty()),
             ignore_missing_object: options.ignore_missing_object,
         };
+        self.checked(Verb::Patch, &target)?;
+        self.charge_write(bytes)?;
         Ok(self
-            .checked(Verb::Patch, &target)?
+            .backend
             .patch(&target, kind, patch, &options)?
             .to_string())
     }
@@ -168,7 +293,9 @@ impl Host for KubeCtx {
             wit::DeleteMode::Background => DeleteMode::Background,
             wit::DeleteMode::Orphan => DeleteMode::Orphan,
         };
-        Ok(self.checked(Verb::Delete, &target)?.delete(&target, mode)?)
+        self.checked(Verb::Delete, &target)?;
+        self.charge_write(target.name.len())?;
+        Ok(self.backend.delete(&target, mode)?)
     }
 }
 

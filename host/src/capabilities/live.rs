@@ -2,10 +2,18 @@
 //!
 //! Objects travel as raw JSON (kube-rs request builder + `Client::request::<Value>`),
 //! never through typed structs, so the migration sees and writes exactly what the API
-//! server holds. Kinds are resolved by discovery once per apiVersion/kind.
+//! server holds. Kinds are resolved by discovery once per group/version.
 //!
-//! Every attempt has a timeout. 429, 5xx, timeouts and connection errors are retried
-//! with exponential backoff, a bounded number of times; other answers are final.
+//! Before any URL is built, names and namespaces are checked by Kubernetes' rules
+//! (a namespace, and a Namespace's name, is a DNS-1123 label; other names are DNS-1123
+//! subdomains, RBAC names path segments), so `..`, `/`, `%` or `?` never reach a path.
+//! Answers are streamed and capped (`LiveOptions::max_response_bytes`); a redirect is
+//! reported as one (redirects are never followed).
+//!
+//! Every attempt has a timeout. 429 (after its Retry-After, capped), 5xx, timeouts and
+//! connection errors are retried with exponential backoff, a bounded number of times;
+//! other answers, 409 included, are final. `create_many` sends up to
+//! `LiveOptions::concurrency` creates at once and answers in the guest's order.
 //! A retried create that had reached the server answers `Conflict` (or, with
 //! `if_absent`, the existing object); a retried JSON patch may apply twice unless it
 //! starts with a `test` operation — guests that care should use one.
@@ -16,9 +24,12 @@ use super::types::{
 };
 use crate::logging::{self, Level};
 use anyhow::Context as _;
+use futures::StreamExt as _;
+use http_body_util::BodyExt as _;
 use kube::api::{
     DeleteParams, DynamicObject, GetParams, ListParams, Patch, PatchParams, PostParams,
 };
+use kube::client::Body;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::Request;
 use kube::discovery::{ApiResource, Scope};
@@ -49,6 +60,10 @@ pub struct LiveOptions {
     pub dry_run: bool,
     /// How many creates of one `create_many` may be in flight at once.
     pub concurrency: u32,
+    /// Largest answer read from the API server; a bigger one fails the call.
+    pub max_response_bytes: u64,
+    /// Longest Retry-After of a 429 honoured; longer ones are cut to this.
+    pub max_retry_after: Duration,
 }
 
 impl Default for LiveOptions {
@@ -61,6 +76,8 @@ impl Default for LiveOptions {
             max_backoff: Duration::from_secs(10),
             dry_run: false,
             concurrency: 16,
+            max_response_bytes: 128 << 20,
+            max_retry_after: Duration::from_secs(30),
         }
     }
 }
@@ -77,7 +94,8 @@ pub struct LiveBackend {
     runtime: tokio::runtime::Runtime,
     client: Client,
     options: LiveOptions,
-    kinds: HashMap<(String, String), Kind>,
+    /// Discovery, once per group/version: every kind it serves.
+    versions: HashMap<String, Vec<(String, Kind)>>,
 }
 
 impl LiveBackend {
@@ -92,40 +110,61 @@ impl LiveBackend {
             runtime,
             client,
             options,
-            kinds: HashMap::new(),
+            versions: HashMap::new(),
         })
     }
 
-    /// The kind's scope and plural, from discovery on first use.
+    /// The kind's scope and plural, from discovery of its group/version on first use.
     fn kind(&mut self, api_version: &str, kind: &str) -> Result<Kind, KubeError> {
-        let cache_key = (api_version.to_owned(), kind.to_owned());
-        if let Some(found) = self.kinds.get(&cache_key) {
-            return Ok(found.clone());
+        if !self.versions.contains_key(api_version) {
+            let (group, version) = match api_version.split_once('/') {
+                Some((group, version)) => (group, version),
+                None => ("", api_version),
+            };
+            if version.is_empty() || kind.is_empty() {
+                return Err(KubeError::Invalid(format!(
+                    "apiVersion {api_version:?} kind {kind:?} is not a valid kind"
+                )));
+            }
+            let gv = kube::core::GroupVersion::gv(group, version);
+            let what = format!("discover {api_version}");
+            let client = self.client.clone();
+            let found = self.retrying(&what, || {
+                let (client, gv) = (client.clone(), gv.clone());
+                async move {
+                    let group = kube::discovery::pinned_group(&client, &gv).await?;
+                    Ok(group.versioned_resources(&gv.version))
+                }
+            })?;
+            let kinds = found
+                .into_iter()
+                .map(|(resource, caps)| {
+                    let namespaced = matches!(caps.scope, Scope::Namespaced);
+                    (
+                        resource.kind.clone(),
+                        Kind {
+                            resource,
+                            namespaced,
+                        },
+                    )
+                })
+                .collect();
+            self.versions.insert(api_version.to_owned(), kinds);
         }
-        let (group, version) = match api_version.split_once('/') {
-            Some((group, version)) => (group, version),
-            None => ("", api_version),
-        };
-        if version.is_empty() || kind.is_empty() {
-            return Err(KubeError::Invalid(format!(
-                "apiVersion {api_version:?} kind {kind:?} is not a valid kind"
-            )));
-        }
-        let gvk = kube::core::GroupVersionKind::gvk(group, version, kind);
-        let what = format!("discover {kind} ({api_version})");
-        let client = self.client.clone();
-        let (resource, caps) =
-            self.retrying(&what, || kube::discovery::pinned_kind(&client, &gvk))?;
-        let found = Kind {
-            resource,
-            namespaced: matches!(caps.scope, Scope::Namespaced),
-        };
-        self.kinds.insert(cache_key, found.clone());
-        Ok(found)
+        self.versions[api_version]
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map(|(_, found)| found.clone())
+            .ok_or_else(|| {
+                KubeError::NotFound(format!(
+                    "the API server does not serve kind {kind} in {api_version}"
+                ))
+            })
     }
 
     /// The collection path for one object's call, checking the namespace against the scope.
     fn object_path(&mut self, target: &ObjectRef) -> Result<(Kind, String), KubeError> {
+        names::check_object(target)?;
         let kind = self.kind(&target.api_version, &target.kind)?;
         match (kind.namespaced, target.namespace.as_deref()) {
             (true, None) => Err(KubeError::Invalid(format!(
@@ -145,9 +184,8 @@ impl LiveBackend {
 
     /// Sends one request built by `op`, retrying as the module docs say.
     fn send(&self, what: &str, path: &str, op: Op<'_>) -> Result<Value, KubeError> {
-        let client = &self.client;
-        let dry_run = self.options.dry_run;
-        self.retrying(what, || perform(client, path, &op, dry_run))
+        self.runtime
+            .block_on(send(&self.client, &self.options, what, path, &op))
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or attempts run out.
@@ -156,35 +194,63 @@ impl LiveBackend {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, kube::Error>>,
     {
-        let options = &self.options;
-        let attempts = options.attempts.max(1);
-        self.runtime.block_on(async {
-            let mut delay = options.backoff;
-            for number in 1..=attempts {
-                let failure = match tokio::time::timeout(options.timeout, attempt()).await {
-                    Ok(Ok(value)) => return Ok(value),
-                    Ok(Err(error)) => classify(&error),
-                    Err(_) => Failure::retry(format!("timed out after {:?}", options.timeout)),
-                };
-                if !failure.retryable {
-                    return Err(failure.into_error(what));
-                }
-                if number == attempts {
-                    let gave_up = format!(
-                        "{what}: {} (gave up after {attempts} attempts)",
-                        failure.message
-                    );
-                    return Err(KubeError::Unavailable(gave_up));
-                }
-                warn_retry(what, number, attempts, delay, &failure.message);
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(options.max_backoff);
-            }
-            Err(KubeError::Unavailable(format!(
-                "{what}: no attempt was made"
-            )))
-        })
+        self.runtime.block_on(retrying(&self.options, what, || {
+            let fut = attempt();
+            async move { fut.await.map_err(|e| classify(&e)) }
+        }))
     }
+}
+
+/// One call with its retries, as [`LiveBackend::send`].
+async fn send(
+    client: &Client,
+    options: &LiveOptions,
+    what: &str,
+    path: &str,
+    op: &Op<'_>,
+) -> Result<Value, KubeError> {
+    retrying(options, what, || perform(client, options, path, op)).await
+}
+
+/// The retry loop: per-attempt timeout, exponential backoff, Retry-After of a 429.
+async fn retrying<T, F, Fut>(
+    options: &LiveOptions,
+    what: &str,
+    mut attempt: F,
+) -> Result<T, KubeError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    let attempts = options.attempts.max(1);
+    let mut delay = options.backoff;
+    for number in 1..=attempts {
+        let failure = match tokio::time::timeout(options.timeout, attempt()).await {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(failure)) => failure,
+            Err(_) => Failure::retry(format!("timed out after {:?}", options.timeout)),
+        };
+        if !failure.retryable {
+            return Err(failure.into_error(what));
+        }
+        if number == attempts {
+            let gave_up = format!(
+                "{what}: {} (gave up after {attempts} attempts)",
+                failure.message
+            );
+            return Err(KubeError::Unavailable(gave_up));
+        }
+        let wait = match failure.retry_after {
+            Some(asked) => asked.min(options.max_retry_after).max(delay),
+            None => delay,
+        };
+        warn_retry(what, number, attempts, wait, &failure.message);
+        tokio::time::sleep(wait).await;
+        delay = (delay * 2).min(options.max_backoff);
+    }
+    Err(KubeError::Unavailable(format!(
+        "{what}: no attempt was made"
+    )))
 }
 
 impl KubeBackend for LiveBackend {
@@ -195,6 +261,9 @@ impl KubeBackend for LiveBackend {
     }
 
     fn list(&mut self, query: &ListQuery) -> Result<ListPage, KubeError> {
+        if let Some(namespace) = &query.namespace {
+            names::check_namespace(namespace)?;
+        }
         let kind = self.kind(&query.api_version, &query.kind)?;
         if !kind.namespaced && query.namespace.is_some() {
             return Err(KubeError::Invalid(format!(
@@ -231,30 +300,43 @@ impl KubeBackend for LiveBackend {
     fn create(&mut self, object: Value, mode: CreateMode) -> Result<Value, KubeError> {
         let target = ObjectRef::of(&object)?;
         let (kind, path) = self.object_path(&target)?;
-        let body = serde_json::to_vec(&object)
-            .map_err(|e| KubeError::Invalid(format!("create {target}: {e}")))?;
-        match self.send(&format!("create {target}"), &path, Op::Create(body)) {
-            Ok(created) => Ok(typed(created, &kind.resource)),
-            Err(KubeError::Conflict(_)) if mode == CreateMode::IfNotExists => self.get(&target),
-            Err(KubeError::Conflict(_)) if mode == CreateMode::OrUpdate => {
-                // As Deckhouse's CreateOrUpdate: replace the existing object, carrying its
-                // resourceVersion so a concurrent change is a conflict, not lost.
-                let existing = self.get(&target)?;
-                let mut replacement = object;
-                if let Some(version) = existing.pointer("/metadata/resourceVersion") {
-                    replacement["metadata"]["resourceVersion"] = version.clone();
-                }
-                let body = serde_json::to_vec(&replacement)
-                    .map_err(|e| KubeError::Invalid(format!("update {target}: {e}")))?;
-                let updated = self.send(
-                    &format!("update {target}"),
-                    &path,
-                    Op::Replace(&target.name, body),
-                )?;
-                Ok(typed(updated, &kind.resource))
-            }
-            Err(error) => Err(error),
-        }
+        self.runtime.block_on(create_one(
+            &self.client,
+            &self.options,
+            &kind,
+            &path,
+            target,
+            object,
+            mode,
+        ))
+    }
+
+    fn create_many(
+        &mut self,
+        objects: Vec<Value>,
+        mode: CreateMode,
+    ) -> Vec<Result<Value, KubeError>> {
+        // Kinds are resolved first, one after the other (discovery is cached); then the
+        // creates go out with at most `concurrency` in flight, answers kept in order.
+        let planned: Vec<Result<(Kind, String, ObjectRef, Value), KubeError>> = objects
+            .into_iter()
+            .map(|object| {
+                let target = ObjectRef::of(&object)?;
+                let (kind, path) = self.object_path(&target)?;
+                Ok((kind, path, target, object))
+            })
+            .collect();
+        let (client, options) = (&self.client, &self.options);
+        let width = options.concurrency.max(1) as usize;
+        self.runtime.block_on(
+            futures::stream::iter(planned)
+                .map(|planned| async move {
+                    let (kind, path, target, object) = planned?;
+                    create_one(client, options, &kind, &path, target, object, mode).await
+                })
+                .buffered(width)
+                .collect(),
+        )
     }
 
     fn patch(
@@ -264,6 +346,9 @@ impl KubeBackend for LiveBackend {
         patch: Value,
         options: &PatchOptions,
     ) -> Result<Value, KubeError> {
+        if let Some(sub) = &options.subresource {
+            names::check_subresource(sub)?;
+        }
         let (resolved, path) = self.object_path(target)?;
         let name = match &options.subresource {
             Some(sub) => format!("{}/{sub}", target.name),
@@ -293,6 +378,61 @@ impl KubeBackend for LiveBackend {
     }
 }
 
+/// One create as `mode` says: a conflict is the existing object (`IfNotExists`) or a
+/// replace carrying its resourceVersion (`OrUpdate`, as Deckhouse's CreateOrUpdate).
+async fn create_one(
+    client: &Client,
+    options: &LiveOptions,
+    kind: &Kind,
+    path: &str,
+    target: ObjectRef,
+    object: Value,
+    mode: CreateMode,
+) -> Result<Value, KubeError> {
+    let body = serde_json::to_vec(&object)
+        .map_err(|e| KubeError::Invalid(format!("create {target}: {e}")))?;
+    let get = |what: String| {
+        let target = &target;
+        async move {
+            let existing = send(client, options, &what, path, &Op::Get(&target.name)).await?;
+            Ok::<_, KubeError>(typed(existing, &kind.resource))
+        }
+    };
+    match send(
+        client,
+        options,
+        &format!("create {target}"),
+        path,
+        &Op::Create(body),
+    )
+    .await
+    {
+        Ok(created) => Ok(typed(created, &kind.resource)),
+        Err(KubeError::Conflict(_)) if mode == CreateMode::IfNotExists => {
+            get(format!("get {target}")).await
+        }
+        Err(KubeError::Conflict(_)) if mode == CreateMode::OrUpdate => {
+            let existing = get(format!("get {target}")).await?;
+            let mut replacement = object;
+            if let Some(version) = existing.pointer("/metadata/resourceVersion") {
+                replacement["metadata"]["resourceVersion"] = version.clone();
+            }
+            let body = serde_json::to_vec(&replacement)
+                .map_err(|e| KubeError::Invalid(format!("update {target}: {e}")))?;
+            let updated = send(
+                client,
+                options,
+                &format!("update {target}"),
+                path,
+                &Op::Replace(&target.name, body),
+            )
+            .await?;
+            Ok(typed(updated, &kind.resource))
+        }
+        Err(error) => Err(error),
+    }
+}
+
 /// One request, rebuilt for every attempt (a built request cannot be cloned).
 enum Op<'a> {
     Get(&'a str),
@@ -305,10 +445,11 @@ enum Op<'a> {
 
 async fn perform(
     client: &Client,
+    options: &LiveOptions,
     path: &str,
     op: &Op<'_>,
-    dry_run: bool,
-) -> Result<Value, kube::Error> {
+) -> Result<Value, Failure> {
+    let dry_run = options.dry_run;
     let request = Request::new(path);
     let post = PostParams {
         field_manager: Some(FIELD_MANAGER.into()),
@@ -361,9 +502,69 @@ async fn perform(
             request.delete(name, &params)
         }
     };
-    client
-        .request::<Value>(built.map_err(kube::Error::BuildRequest)?)
+    let built = built.map_err(|e| classify(&kube::Error::BuildRequest(e)))?;
+    let response = client
+        .send(built.map(Body::from))
         .await
+        .map_err(|e| classify(&e))?;
+    answer(response, options.max_response_bytes).await
+}
+
+/// Reads an answer, at most `max` bytes of it, and turns it into JSON or a failure.
+async fn answer(response: http::Response<Body>, max: u64) -> Result<Value, Failure> {
+    let status = response.status();
+    if status.is_redirection() {
+        let to = response
+            .headers()
+            .get(http::header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .map(|l| format!(" to {}", l.chars().take(200).collect::<String>()))
+            .unwrap_or_default();
+        return Err(Failure::fatal(format!(
+            "the API server answered with a redirect (HTTP {}{to}); redirects are not followed: point the kubeconfig at the API server itself",
+            status.as_u16()
+        )));
+    }
+    let retry_after = response
+        .headers()
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let mut body = response.into_body();
+    let mut bytes = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| classify(&e))?;
+        if let Ok(data) = frame.into_data() {
+            if bytes.len() as u64 + data.len() as u64 > max {
+                return Err(Failure::fatal(format!(
+                    "the API server's answer is larger than {max} bytes (the response limit); page the list with a smaller limit"
+                )));
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
+    if status.is_client_error() || status.is_server_error() {
+        let text = String::from_utf8_lossy(&bytes);
+        let api_status = serde_json::from_slice::<kube::core::Status>(&bytes)
+            .ok()
+            .filter(|s| s.code != 0)
+            .unwrap_or_else(|| {
+                kube::core::Status::failure(text.trim(), "Failed to parse error data")
+                    .with_code(status.as_u16())
+            });
+        let mut failure = classify(&kube::Error::Api(api_status.boxed()));
+        if status.as_u16() == 429 {
+            failure.retry_after = retry_after;
+        }
+        return Err(failure);
+    }
+    serde_json::from_slice(&bytes).map_err(|e| {
+        Failure::fatal(format!(
+            "the API server's answer (HTTP {}) is not JSON: {e}",
+            status.as_u16()
+        ))
+    })
 }
 
 /// Builds the kube-rs client from an explicit kubeconfig or by inference.
@@ -400,6 +601,8 @@ struct Failure {
     error: fn(String) -> KubeError,
     message: String,
     retryable: bool,
+    /// A 429's Retry-After.
+    retry_after: Option<Duration>,
 }
 
 impl Failure {
@@ -408,6 +611,16 @@ impl Failure {
             error: KubeError::Unavailable,
             message,
             retryable: true,
+            retry_after: None,
+        }
+    }
+
+    fn fatal(message: String) -> Self {
+        Self {
+            error: KubeError::Unavailable,
+            message,
+            retryable: false,
+            retry_after: None,
         }
     }
 
@@ -456,6 +669,7 @@ fn classify(error: &kube::Error) -> Failure {
         error,
         message,
         retryable,
+        retry_after: None,
     }
 }
 
@@ -472,4 +686,164 @@ fn warn_retry(what: &str, attempt: u32, attempts: u32, delay: Duration, error: &
             ("error", error.into()),
         ],
     );
+}
+
+/// Kubernetes' naming rules, checked before a name or namespace goes into a URL path.
+pub mod names {
+    use super::super::types::{KubeError, ObjectRef};
+
+    /// A DNS-1123 label: at most 63 of `[a-z0-9-]`, alphanumeric at both ends.
+    pub fn is_label(text: &str) -> bool {
+        !text.is_empty()
+            && text.len() <= 63
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !text.starts_with('-')
+            && !text.ends_with('-')
+    }
+
+    /// A DNS-1123 subdomain: at most 253 characters of dot-separated labels.
+    pub fn is_subdomain(text: &str) -> bool {
+        !text.is_empty() && text.len() <= 253 && text.split('.').all(is_label)
+    }
+
+    /// A path segment name (RBAC objects): anything but `.`, `..`, `/` and `%`.
+    pub fn is_path_segment(text: &str) -> bool {
+        !text.is_empty()
+            && text != "."
+            && text != ".."
+            && !text.contains(['/', '%', '?', '#'])
+            && !text.chars().any(char::is_control)
+    }
+
+    /// A namespace must be a DNS-1123 label.
+    pub fn check_namespace(namespace: &str) -> Result<(), KubeError> {
+        if is_label(namespace) {
+            Ok(())
+        } else {
+            Err(KubeError::Invalid(format!(
+                "namespace {:?} is not a valid DNS-1123 label",
+                shown(namespace)
+            )))
+        }
+    }
+
+    /// The object's name by its kind's rule, and its namespace.
+    pub fn check_object(target: &ObjectRef) -> Result<(), KubeError> {
+        if let Some(namespace) = &target.namespace {
+            check_namespace(namespace)?;
+        }
+        let group = target.api_version.split_once('/').map_or("", |(g, _)| g);
+        let (valid, rule) = if target.kind == "Namespace" && group.is_empty() {
+            (is_label(&target.name), "a DNS-1123 label")
+        } else if group == "rbac.authorization.k8s.io" {
+            (is_path_segment(&target.name), "a path segment name")
+        } else {
+            (is_subdomain(&target.name), "a DNS-1123 subdomain")
+        };
+        if valid {
+            Ok(())
+        } else {
+            Err(KubeError::Invalid(format!(
+                "{} name {:?} is not {rule}",
+                target.kind,
+                shown(&target.name)
+            )))
+        }
+    }
+
+    /// A subresource is a lowercase word (`status`, `scale`).
+    pub fn check_subresource(sub: &str) -> Result<(), KubeError> {
+        if !sub.is_empty() && sub.len() <= 63 && sub.bytes().all(|b| b.is_ascii_lowercase()) {
+            Ok(())
+        } else {
+            Err(KubeError::Invalid(format!(
+                "subresource {:?} is not a lowercase word",
+                shown(sub)
+            )))
+        }
+    }
+
+    fn shown(text: &str) -> String {
+        text.chars().take(100).collect()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn target(kind: &str, api: &str, ns: Option<&str>, name: &str) -> ObjectRef {
+            ObjectRef {
+                api_version: api.into(),
+                kind: kind.into(),
+                namespace: ns.map(Into::into),
+                name: name.into(),
+            }
+        }
+
+        #[test]
+        fn hostile_names_never_reach_a_url() {
+            for name in [
+                "..",
+                "../secrets",
+                "%2e%2e",
+                "a?dryRun=All",
+                "a/b",
+                "A",
+                "",
+                "a..b",
+            ] {
+                let err = check_object(&target("ConfigMap", "v1", Some("ns"), name)).unwrap_err();
+                assert!(matches!(err, KubeError::Invalid(_)), "{name}: {err:?}");
+            }
+            assert!(check_object(&target("ConfigMap", "v1", Some("../x"), "a")).is_err());
+            assert!(check_object(&target("Namespace", "v1", None, "a.b")).is_err());
+            check_object(&target(
+                "ConfigMap",
+                "v1",
+                Some("d8-x"),
+                "control-plane-migration",
+            ))
+            .unwrap();
+            check_object(&target(
+                "ReplicatedVolume",
+                "storage.deckhouse.io/v1alpha1",
+                None,
+                "pvc-1.a",
+            ))
+            .unwrap();
+            check_object(&target(
+                "ClusterRole",
+                "rbac.authorization.k8s.io/v1",
+                None,
+                "system:aggregate",
+            ))
+            .unwrap();
+            assert!(
+                check_object(&target(
+                    "ClusterRole",
+                    "rbac.authorization.k8s.io/v1",
+                    None,
+                    ".."
+                ))
+                .is_err()
+            );
+            assert!(check_subresource("status").is_ok() && check_subresource("../x").is_err());
+        }
+
+        proptest! {
+            /// Fuzz target: whatever passes the check is safe in a URL path.
+            #[test]
+            fn accepted_names_are_url_safe(name in ".{0,80}", ns in "[a-z0-9.%/?-]{0,20}") {
+                let t = target("ConfigMap", "v1", Some(&ns), &name);
+                if check_object(&t).is_ok() {
+                    for text in [&name, &ns] {
+                        prop_assert!(!text.contains(['/', '%', '?', '#']) && text.as_str() != "..");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -4,10 +4,10 @@
 //! Job against the API server) and, in tests, an in-memory store.
 
 pub mod backend;
+pub mod deadline;
 pub mod grants;
 pub mod kubernetes;
 pub mod live;
 pub mod log;
-pub mod selector;
 pub mod snapshot;
 pub mod types;

@@ -5,9 +5,10 @@
 //! object gets a consistent answer.
 
 use super::backend::KubeBackend;
-use super::selector::{FieldSelector, Selector};
+use hooks_manifest::{FieldSelector, LabelSelector};
 use super::types::{
     CreateMode, DeleteMode, KubeError, ListPage, ListQuery, ObjectRef, PatchKind, PatchOptions,
+    apply_patch,
 };
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -80,15 +81,15 @@ impl KubeBackend for SnapshotBackend {
         let labels = query
             .label_selector
             .as_deref()
-            .map(Selector::parse)
+            .map(LabelSelector::parse)
             .transpose()
-            .map_err(KubeError::Invalid)?;
+            .map_err(|e| KubeError::Invalid(e.to_string()))?;
         let fields = query
             .field_selector
             .as_deref()
             .map(FieldSelector::parse)
             .transpose()
-            .map_err(KubeError::Invalid)?;
+            .map_err(|e| KubeError::Invalid(e.to_string()))?;
         let start: usize = match &query.continue_token {
             Some(token) => token.parse().map_err(|_| {
                 KubeError::Invalid(format!(
@@ -183,21 +184,6 @@ impl KubeBackend for SnapshotBackend {
     fn take_operations(&mut self) -> Vec<Value> {
         std::mem::take(&mut self.operations)
     }
-}
-
-/// Applies a merge or JSON patch to a copy of `current`.
-pub fn apply_patch(current: &Value, kind: PatchKind, patch: &Value) -> Result<Value, KubeError> {
-    let mut doc = current.clone();
-    match kind {
-        PatchKind::Merge => json_patch::merge(&mut doc, patch),
-        PatchKind::Json => {
-            let ops: json_patch::Patch = serde_json::from_value(patch.clone())
-                .map_err(|e| KubeError::Invalid(format!("not a JSON patch (RFC 6902): {e}")))?;
-            json_patch::patch(&mut doc, &ops)
-                .map_err(|e| KubeError::Invalid(format!("JSON patch does not apply: {e}")))?;
-        }
-    }
-    Ok(doc)
 }
 
 #[cfg(test)]

@@ -14,8 +14,8 @@ use crate::cli::{Cli, JobArgs};
 use crate::error::{HostError, Result};
 use crate::logging;
 use crate::manifest::{Guest, World};
-use crate::runtime::bindings::job::JobGuestPre;
-use crate::runtime::bindings::{Report, StepResult};
+use crate::bindings::job::JobGuestPre;
+use crate::bindings::{Report, StepResult};
 use crate::runtime::guest::{ImportsState, Prepared, Runtime};
 use crate::runtime::state::Imports;
 use serde_json::{Map, Value};
@@ -32,6 +32,7 @@ pub fn run(cli: &Cli, args: &JobArgs) -> Result<ExitCode> {
         timeout: Duration::from_secs(args.api_timeout),
         dry_run: args.dry_run,
         concurrency: guest.limits.concurrency,
+        max_response_bytes: guest.limits.max_response_bytes,
         ..LiveOptions::default()
     };
     let backend = LiveBackend::connect(options)
@@ -53,7 +54,7 @@ pub fn run(cli: &Cli, args: &JobArgs) -> Result<ExitCode> {
             ExitCode::from(1)
         });
     }
-    job.run(Box::new(backend), |d| std::thread::sleep(d))?;
+    job.run(Box::new(backend), std::thread::sleep)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -127,7 +128,7 @@ impl<'r> Job<'r> {
         what: &str,
         backend: Box<dyn KubeBackend>,
         f: impl FnOnce(
-            &crate::runtime::bindings::job::JobGuest,
+            &crate::bindings::job::JobGuest,
             &mut wasmtime::Store<ImportsState>,
             &str,
         ) -> wasmtime::Result<Result<R, String>>,
@@ -137,11 +138,23 @@ impl<'r> Job<'r> {
         let result = instance.call(what, |b, s| f(b, s, &settings))?;
         let value = result.map_err(|message| HostError::GuestFailed {
             guest: self.guest.name.clone(),
-            message,
+            message: crate::runtime::budget::error_message(self.guest, &message),
         })?;
         let kube = instance.into_caps().kube;
         let calls = kube.calls;
         Ok((value, kube.into_backend(), calls))
+    }
+
+    /// One `step` on a fresh instance: what a single pass of [`Job::run`]'s loop does, for
+    /// the simulator, which interleaves steps with everything else acting on the cluster.
+    pub fn step(
+        &self,
+        backend: Box<dyn KubeBackend>,
+    ) -> Result<(StepResult, Box<dyn KubeBackend>)> {
+        let (result, backend, _) = self.call("step", backend, |b, s, settings| {
+            b.deckhouse_hooks_job().call_step(s, settings)
+        })?;
+        Ok((result, backend))
     }
 
     /// Calls `step` until `done`, sleeping (through `sleep`, so tests need not wait) when

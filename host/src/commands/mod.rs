@@ -4,8 +4,11 @@ pub mod hook;
 pub mod job;
 pub mod plan;
 pub mod precompile;
+pub mod rbac;
 pub mod shell;
+pub mod simulate;
 pub mod test;
+pub mod verify;
 
 use crate::cli::{Cli, Command, HookCommand};
 use crate::error::{HostError, Result};
@@ -67,5 +70,23 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
         Some(Command::Test { dir, update }) => test::run(cli, dir, *update),
         Some(Command::Plan { guest }) => plan::run(cli, guest.as_deref()),
         Some(Command::Job(args)) => job::run(cli, args),
+        Some(Command::Rbac { guest, crds, chart }) => rbac::run(cli, guest, crds, chart.as_deref()),
+        Some(Command::Simulate { scenario, trace }) => {
+            simulate::run(cli, scenario, trace.as_deref())
+        }
+        Some(Command::Verify {
+            scenario,
+            depth,
+            faults,
+            trace,
+        }) => verify::run(
+            cli,
+            scenario,
+            crate::simulate::explore::Bound {
+                depth: *depth,
+                faults: *faults,
+            },
+            trace.as_deref(),
+        ),
     }
 }

@@ -4,7 +4,7 @@
 use crate::cli::Cli;
 use crate::error::{HostError, Result};
 use crate::manifest::{Guest, World};
-use crate::runtime::bindings::{Decision, PlanInput, StateMachine};
+use crate::bindings::{Decision, PlanInput, StateMachine};
 use std::fmt::Write;
 use std::process::ExitCode;
 

@@ -8,6 +8,7 @@ use crate::capabilities::snapshot::SnapshotBackend;
 use crate::error::{HostError, Result};
 use crate::manifest::{Guest, World};
 use crate::protocol::hook_config::{self, Form, HookConfig};
+use crate::protocol::jq_policy;
 use crate::runtime::convert;
 use crate::runtime::guest::Runtime;
 use crate::runtime::state::Imports;
@@ -54,10 +55,19 @@ pub fn guest_config(runtime: &Runtime, guest: &Guest) -> Result<HookConfig> {
 }
 
 /// Every binding must watch only objects the guest may list: a hook cannot subscribe to
-/// data it may not read.
+/// data it may not read; and its jqFilter, which Deckhouse runs outside the sandbox, must
+/// pass the host's jq policy.
 pub fn check_watches(guest: &Guest, config: &HookConfig) -> Result<()> {
     let grants = Grants::new(guest.grants.clone());
     for b in &config.kubernetes {
+        if let Some(filter) = &b.jq_filter {
+            jq_policy::check(filter).map_err(|e| {
+                HostError::Other(format!(
+                    "guest {}: binding {:?}: {e}; see README, \"The jqFilter policy\"",
+                    guest.name, b.name
+                ))
+            })?;
+        }
         let namespaces = b
             .namespace
             .as_ref()
@@ -102,4 +112,40 @@ pub fn batch_document(runtime: &Runtime) -> Result<Value> {
             hook_config::readiness(&guest.name, interval, &runtime.manifest.module.name);
     }
     Ok(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::hook_config::KubeBinding;
+
+    #[test]
+    fn a_jq_filter_outside_the_policy_is_refused_naming_the_binding() {
+        let guest: Guest = serde_yaml::from_str(
+            "{name: g, component: g.wasm, world: hook, grants: [{verbs: [list], apiVersion: v1, kind: ConfigMap}]}",
+        )
+        .unwrap();
+        let config = |filter: &str| HookConfig {
+            kubernetes: vec![KubeBinding {
+                name: "cms".into(),
+                api_version: "v1".into(),
+                kind: "ConfigMap".into(),
+                jq_filter: Some(filter.into()),
+                ..KubeBinding::default()
+            }],
+            ..HookConfig::default()
+        };
+        check_watches(&guest, &config("{name: .metadata.name}")).unwrap();
+        let err = check_watches(&guest, &config("[range(1e12)] | length"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("guest g: binding \"cms\": jqFilter \"[range(1e12)] | length\" is outside the host's jq policy"),
+            "{err}"
+        );
+        let err = check_watches(&guest, &config("$ENV"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`$ENV` is not allowed"), "{err}");
+    }
 }

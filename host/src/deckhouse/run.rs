@@ -14,10 +14,12 @@ use crate::protocol::env::{self, BINDING_CONTEXT_PATH, CONFIG_VALUES_PATH, VALUE
 use crate::protocol::hook_config::{self, HookConfig};
 use crate::protocol::output::RunOutput;
 use crate::protocol::{metrics, object_ops, values_patch};
-use crate::runtime::bindings::hook_api::HookInput;
-use crate::runtime::convert;
-use crate::runtime::guest::Runtime;
+use crate::bindings::hook::HookGuestPre;
+use crate::bindings::hook_api::HookInput;
+use crate::bindings::render::RenderGuestPre;
+use crate::runtime::guest::{ImportsState, Prepared, RenderState, Runtime};
 use crate::runtime::state::Imports;
+use crate::runtime::{budget, convert};
 use serde_json::{Map, Value, json};
 use std::time::Instant;
 
@@ -42,19 +44,42 @@ impl RunInputs {
     }
 }
 
+/// A hook or render guest loaded and linked once, for callers that run it many times
+/// (the simulator); each run still gets a fresh instance.
+pub enum PreparedGuest {
+    Hook(Prepared<HookGuestPre<ImportsState>>),
+    Render(Prepared<RenderGuestPre<RenderState>>),
+}
+
+/// Loads and links a hook or render guest.
+pub fn prepare(runtime: &Runtime, guest: &Guest) -> Result<PreparedGuest> {
+    match guest.world {
+        World::Hook => Ok(PreparedGuest::Hook(runtime.prepare_hook(guest)?)),
+        World::Render => Ok(PreparedGuest::Render(runtime.prepare_render(guest)?)),
+        World::Job => Err(HostError::Other(format!(
+            "guest {} is a job; run it with `job {}`",
+            guest.name, guest.name
+        ))),
+    }
+}
+
 /// Runs one hook or render guest; the output is checked by Deckhouse's own rules, so
 /// what comes back is safe to write.
 pub fn run(runtime: &Runtime, guest: &Guest, inputs: &RunInputs) -> Result<RunOutput> {
+    run_prepared(runtime, guest, &prepare(runtime, guest)?, inputs)
+}
+
+/// [`run`] with the guest already prepared.
+pub fn run_prepared(
+    runtime: &Runtime,
+    guest: &Guest,
+    prepared: &PreparedGuest,
+    inputs: &RunInputs,
+) -> Result<RunOutput> {
     let started = Instant::now();
-    let output = match guest.world {
-        World::Hook => run_hook(runtime, guest, inputs)?,
-        World::Render => run_render(runtime, guest, &inputs.values)?,
-        World::Job => {
-            return Err(HostError::Other(format!(
-                "guest {} is a job; run it with `job {}`",
-                guest.name, guest.name
-            )));
-        }
+    let output = match prepared {
+        PreparedGuest::Hook(prepared) => run_hook(prepared, guest, inputs, runtime)?,
+        PreparedGuest::Render(prepared) => run_render(prepared, runtime, guest, &inputs.values)?,
     };
     logging::info(
         "hook run succeeded",
@@ -74,7 +99,12 @@ pub fn run(runtime: &Runtime, guest: &Guest, inputs: &RunInputs) -> Result<RunOu
     Ok(output)
 }
 
-fn run_hook(runtime: &Runtime, guest: &Guest, inputs: &RunInputs) -> Result<RunOutput> {
+fn run_hook(
+    prepared: &Prepared<HookGuestPre<ImportsState>>,
+    guest: &Guest,
+    inputs: &RunInputs,
+    runtime: &Runtime,
+) -> Result<RunOutput> {
     let bad = |what: &'static str| {
         move |problem: String| HostError::GuestOutput {
             guest: guest.name.clone(),
@@ -82,7 +112,6 @@ fn run_hook(runtime: &Runtime, guest: &Guest, inputs: &RunInputs) -> Result<RunO
             problem,
         }
     };
-    let prepared = runtime.prepare_hook(guest)?;
     let caps = Imports {
         kube: KubeCtx::new(
             &guest.name,
@@ -121,8 +150,9 @@ fn run_hook(runtime: &Runtime, guest: &Guest, inputs: &RunInputs) -> Result<RunO
     let result = instance.call("run", |b, s| b.deckhouse_hooks_hook().call_run(s, &input))?;
     let output = result.map_err(|message| HostError::GuestFailed {
         guest: guest.name.clone(),
-        message,
+        message: budget::error_message(guest, &message),
     })?;
+    budget::check_hook_output(guest, &output)?;
     let key = &runtime.manifest.module.values_key;
     let changes = |ops: Vec<_>| {
         ops.into_iter()
@@ -156,7 +186,7 @@ fn run_hook(runtime: &Runtime, guest: &Guest, inputs: &RunInputs) -> Result<RunO
             what: "object operation",
             problem: format!(
                 "operation {i} ({}): {problem}",
-                op.get("operation").unwrap_or(&Value::Null)
+                op.get("operation").and_then(Value::as_str).unwrap_or("no operation")
             ),
         })?;
     }
@@ -201,13 +231,18 @@ fn only_unwanted_events(config: &HookConfig, contexts: &BindingContexts) -> bool
 }
 
 /// Runs a render guest: reads its input from the module's values, writes its plan back.
-fn run_render(runtime: &Runtime, guest: &Guest, values: &Value) -> Result<RunOutput> {
+fn run_render(
+    prepared: &Prepared<RenderGuestPre<RenderState>>,
+    runtime: &Runtime,
+    guest: &Guest,
+    values: &Value,
+) -> Result<RunOutput> {
     let key = &runtime.manifest.module.values_key;
     let module_values = values.get(key).cloned().unwrap_or_else(|| json!({}));
-    let mut instance = runtime.prepare_render(guest)?.instantiate()?;
+    let mut instance = prepared.instantiate()?;
     let failed = |message: String| HostError::GuestFailed {
         guest: guest.name.clone(),
-        message,
+        message: budget::error_message(guest, &message),
     };
     let machine = instance.call("describe", |b, s| {
         b.deckhouse_hooks_render().call_describe(s)

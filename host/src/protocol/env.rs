@@ -33,13 +33,27 @@ pub fn required(var: &'static str) -> Result<PathBuf> {
     path(var).ok_or(HostError::MissingEnv { var })
 }
 
-/// Reads a JSON file; `what` names it in errors.
-pub fn read_json(what: &'static str, path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path).map_err(|e| HostError::Input {
+/// Largest binding context read. It is handed to the guest whole, so it has to fit in
+/// a guest's memory next to the guest's own data; Deckhouse's own runs of this module's
+/// hooks pass a few KiB.
+pub const MAX_BINDING_CONTEXT_BYTES: u64 = 32 << 20;
+/// Largest values or config values file read (Deckhouse's values of a module are KiB).
+pub const MAX_VALUES_BYTES: u64 = 8 << 20;
+
+/// Reads a text input of at most `max` bytes, checking the size before reading it all;
+/// `what` names it in errors. JSON nesting is bounded by serde_json's recursion limit
+/// (128), whose error names the file too.
+pub fn read_text(what: &'static str, path: &Path, max: u64) -> Result<String> {
+    crate::manifest::read_bounded(path, max).map_err(|e| HostError::Input {
         what,
         path: path.to_path_buf(),
         problem: e.to_string(),
-    })?;
+    })
+}
+
+/// Reads a JSON file; `what` names it in errors.
+pub fn read_json(what: &'static str, path: &Path) -> Result<Value> {
+    let text = read_text(what, path, MAX_VALUES_BYTES)?;
     if text.trim().is_empty() {
         return Ok(Value::Object(Default::default()));
     }

@@ -3,6 +3,7 @@
 pub mod binding_context;
 pub mod env;
 pub mod hook_config;
+pub mod jq_policy;
 pub mod metrics;
 pub mod object_ops;
 pub mod output;

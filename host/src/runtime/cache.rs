@@ -4,11 +4,16 @@
 //! An entry is `<key>.cwasm` plus `<key>.sum` (the BLAKE3 hash of the `.cwasm`). A missing,
 //! stale, foreign or corrupted entry is detected (wrong key, checksum mismatch, or
 //! wasmtime refusing it) and rebuilt; writes are atomic (temp file + rename), so a crash
-//! or a concurrent run never leaves half an entry. The cache folder must be writable only
-//! by the host's user: a valid entry is trusted as native code.
+//! or a concurrent run never leaves half an entry.
+//!
+//! An entry is native code, so it is trusted only when the entry, its checksum and the
+//! cache folder are owned by the host's user and writable by no one else (no group or
+//! other write bit); otherwise the component is compiled in memory, nothing is written
+//! there, and a warning says why. Entries larger than [`MAX_ENTRY_BYTES`] are ignored.
 
 use crate::logging;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use wasmtime::Engine;
 use wasmtime::component::Component;
@@ -38,6 +43,18 @@ impl ComponentCache {
             return compile(engine, &wasm).map(|c| (c, Origin::Compiled));
         };
         let entry = dir.join(key(engine, &wasm));
+        if let Err(why) = trusted(dir)
+            && std::fs::symlink_metadata(dir).is_ok()
+        {
+            logging::warn(
+                "component cache folder is not trusted; compiling in memory",
+                &[
+                    ("folder", dir.display().to_string().into()),
+                    ("reason", why.into()),
+                ],
+            );
+            return compile(engine, &wasm).map(|c| (c, Origin::Compiled));
+        }
         if let Some(component) = load_entry(engine, &entry) {
             return Ok((component, Origin::Cached));
         }
@@ -63,10 +80,63 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<Component, String> {
     Component::new(engine, wasm).map_err(|e| format!("not a valid component: {e:#}"))
 }
 
+/// Largest entry loaded: precompiled guests are a few MiB.
+pub const MAX_ENTRY_BYTES: u64 = 256 << 20;
+
+/// Ok when `path` is owned by this process's user (or by root, who could replace the
+/// host binary itself: an image built as root and run as another user keeps its cache)
+/// and not writable by group or others.
+pub fn trusted(path: &Path) -> Result<(), String> {
+    let meta = std::fs::symlink_metadata(path).map_err(|e| format!("cannot inspect it: {e}"))?;
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me && meta.uid() != 0 {
+        return Err(format!(
+            "{} is owned by uid {}, not by this process's uid {me} or root",
+            path.display(),
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "{} is writable by group or others (mode {:o}); chmod go-w it",
+            path.display(),
+            meta.mode() & 0o7777
+        ));
+    }
+    if meta.file_type().is_symlink() {
+        return Err(format!("{} is a symlink", path.display()));
+    }
+    Ok(())
+}
+
 /// A valid entry, or None (logging why) when it must be rebuilt.
 fn load_entry(engine: &Engine, entry: &Path) -> Option<Component> {
-    let code = std::fs::read(entry.with_extension("cwasm")).ok()?;
-    let sum = std::fs::read_to_string(entry.with_extension("sum")).unwrap_or_default();
+    let cwasm = entry.with_extension("cwasm");
+    let meta = std::fs::symlink_metadata(&cwasm).ok()?;
+    for file in [cwasm.clone(), entry.with_extension("sum")] {
+        if let Err(why) = trusted(&file) {
+            logging::warn(
+                "precompiled component is not trusted; rebuilding it",
+                &[
+                    ("entry", file.display().to_string().into()),
+                    ("reason", why.into()),
+                ],
+            );
+            return None;
+        }
+    }
+    if meta.len() > MAX_ENTRY_BYTES {
+        logging::warn(
+            "precompiled component is larger than any real one; rebuilding",
+            &[
+                ("entry", cwasm.display().to_string().into()),
+                ("limit", format!("{MAX_ENTRY_BYTES} bytes").into()),
+            ],
+        );
+        return None;
+    }
+    let code = std::fs::read(&cwasm).ok()?;
+    let sum = crate::manifest::read_bounded(&entry.with_extension("sum"), 128).unwrap_or_default();
     if sum.trim() != blake3::hash(&code).to_hex().as_str() {
         logging::warn(
             "precompiled component is corrupted; rebuilding",

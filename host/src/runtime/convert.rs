@@ -1,7 +1,7 @@
 //! The WIT shapes a guest returns, turned into the host's own protocol types, so the
 //! protocol layer never depends on the bindings.
 
-use super::bindings::hook_api as wit;
+use crate::bindings::hook_api as wit;
 use crate::protocol::hook_config::{
     FieldRequirement, HookConfig, KubeBinding, LabelRequirement, LabelSelector, NamespaceSelector,
     RunSettings, ScheduleBinding, WatchEvent,

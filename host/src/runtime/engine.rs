@@ -33,9 +33,17 @@ pub fn new_engine(compiler: Compiler) -> Result<Engine, String> {
     std::thread::Builder::new()
         .name("epoch-ticker".into())
         .spawn(move || {
+            // Catch up by wall-clock time: on a loaded machine a 10 ms sleep can take much
+            // longer, and counting wake-ups would stretch every deadline with it.
+            let started = std::time::Instant::now();
+            let mut ticks: u128 = 0;
             loop {
                 std::thread::sleep(TICK);
-                ticking.increment_epoch();
+                let due = started.elapsed().as_nanos() / TICK.as_nanos();
+                while ticks < due {
+                    ticking.increment_epoch();
+                    ticks += 1;
+                }
             }
         })
         .map_err(|e| format!("cannot start the epoch ticker: {e}"))?;

@@ -2,14 +2,15 @@
 //! per process ([`Prepared`]); each run (each Job step) gets a fresh [`Instance`] from it.
 //! Every trap, panic or limit hit becomes an error that names the guest and the cause.
 
-use super::bindings::hook::deckhouse::hooks::{kubernetes, log, types};
-use super::bindings::{
+use crate::bindings::hook::deckhouse::hooks::{kubernetes, log, types};
+use crate::bindings::{
     hook::HookGuest, hook::HookGuestPre, job::JobGuest, job::JobGuestPre, render::RenderGuest,
     render::RenderGuestPre,
 };
 use super::cache::{ComponentCache, Origin};
 use super::engine;
-use super::state::{GuestState, Imports};
+use super::limiter::MemoryExceeded;
+use super::state::{CAPTURE_BYTES, Caps, GuestState, Imports};
 use crate::capabilities::kubernetes::KubeCtx;
 use crate::capabilities::log::LogCtx;
 use crate::error::{HostError, Result};
@@ -17,7 +18,7 @@ use crate::logging;
 use crate::manifest::{Guest, Manifest, World};
 use std::sync::OnceLock;
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Engine, Store, Trap};
+use wasmtime::{Engine, Store, StoreContextMut, Trap};
 
 /// The store state of the hook and job worlds.
 pub type ImportsState = GuestState<Imports>;
@@ -109,7 +110,7 @@ impl Runtime {
         })
     }
 
-    fn prepare<C: Send + 'static, P>(
+    fn prepare<C: Caps + Send + 'static, P>(
         &self,
         guest: &Guest,
         world: World,
@@ -128,6 +129,7 @@ impl Runtime {
         let loaded = started.elapsed();
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| link_error(guest, e))?;
+        bound_sleeps(&mut linker).map_err(|e| link_error(guest, e))?;
         link(&mut linker).map_err(|e| link_error(guest, e))?;
         let pre = pre(&linker, &component).map_err(|e| HostError::Instantiate {
             guest: guest.name.clone(),
@@ -153,6 +155,57 @@ impl Runtime {
     }
 }
 
+/// The `wasi:clocks/monotonic-clock` wasmtime-wasi links (the version of its WIT).
+const MONOTONIC_CLOCK: &str = "wasi:clocks/monotonic-clock@0.2.12";
+
+/// Shadows the two ways a guest can ask for a timer (`subscribe-duration` / `-instant`,
+/// which `poll` and `pollable.block` then wait on) so that no sleep outlasts the call's
+/// deadline.
+///
+/// The epoch deadline only fires while guest code runs, so a guest blocked in a WASI
+/// sleep would otherwise hold its run (and `hook config`, which Deckhouse runs at
+/// startup) for as long as it asked. A timer that ends within the deadline is served as
+/// usual. One that would end past it is a sleep beyond the budget: the host waits out
+/// what is left of the budget itself and then stops the guest with the deadline trap.
+/// (The only pollables a guest can get are timers and closed stdio, so a timer is always
+/// waited on; treating a too-long timer as a too-long wait never stops a guest that
+/// would have finished in time.) This keeps the error precise and the store usable,
+/// unlike running the call on a thread and abandoning the store.
+fn bound_sleeps<C: Send + 'static>(linker: &mut Linker<GuestState<C>>) -> wasmtime::Result<()> {
+    use wasmtime_wasi::clocks::WasiClocksView as _;
+    use wasmtime_wasi::p2::bindings::clocks::monotonic_clock::Host as _;
+    fn within(deadline: &crate::capabilities::deadline::Deadline, ns: u64) -> wasmtime::Result<()> {
+        match deadline.remaining() {
+            Some(left) if std::time::Duration::from_nanos(ns) > left => {
+                std::thread::sleep(left);
+                Err(wasmtime::Error::new(Trap::Interrupt))
+            }
+            _ => Ok(()),
+        }
+    }
+    linker.allow_shadowing(true);
+    let mut clock = linker.instance(MONOTONIC_CLOCK)?;
+    clock.func_wrap(
+        "subscribe-duration",
+        |mut store: StoreContextMut<'_, GuestState<C>>, (ns,): (u64,)| {
+            let state = store.data_mut();
+            within(&state.deadline, ns)?;
+            Ok((state.clocks().subscribe_duration(ns)?,))
+        },
+    )?;
+    clock.func_wrap(
+        "subscribe-instant",
+        |mut store: StoreContextMut<'_, GuestState<C>>, (when,): (u64,)| {
+            let state = store.data_mut();
+            let now = state.clocks().now()?;
+            within(&state.deadline, when.saturating_sub(now))?;
+            Ok((state.clocks().subscribe_instant(when)?,))
+        },
+    )?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
 /// The hook and job worlds' imports, each on its own narrow context.
 fn add_imports(linker: &mut Linker<ImportsState>) -> wasmtime::Result<()> {
     types::add_to_linker::<_, HasSelf<KubeCtx>>(linker, |s| &mut s.caps.kube)?;
@@ -162,19 +215,16 @@ fn add_imports(linker: &mut Linker<ImportsState>) -> wasmtime::Result<()> {
 }
 
 impl<P> Prepared<P> {
-    fn instantiate_with<B, C: Send + 'static>(
+    fn instantiate_with<B, C: Caps + Send + 'static>(
         &self,
         caps: C,
         make: impl FnOnce(&P, &mut Store<GuestState<C>>) -> wasmtime::Result<B>,
     ) -> Result<Instance<B, C>> {
         let guest = &self.guest;
-        let mut store = Store::new(
-            &self.engine,
-            GuestState::new(&guest.name, &guest.limits, caps),
-        );
+        let mut store = Store::new(&self.engine, GuestState::new(guest, caps));
         store.limiter(|s| &mut s.limits);
-        store.set_epoch_deadline(engine::deadline_ticks(guest.limits.timeout_ms));
         store.epoch_deadline_trap();
+        start_call(&mut store, guest);
         let bindings = make(&self.pre, &mut store).map_err(|e| failure(guest, &store, &e))?;
         Ok(Instance {
             store,
@@ -213,9 +263,8 @@ impl<B, C: 'static> Instance<B, C> {
         what: &str,
         f: impl FnOnce(&B, &mut Store<GuestState<C>>) -> wasmtime::Result<R>,
     ) -> Result<R> {
+        start_call(&mut self.store, &self.guest);
         let result = f(&self.bindings, &mut self.store);
-        self.store
-            .set_epoch_deadline(engine::deadline_ticks(self.guest.limits.timeout_ms));
         let outcome = result.map_err(|e| failure(&self.guest, &self.store, &e));
         forward_output(&self.guest.name, self.store.data());
         outcome.map_err(|e| match e {
@@ -233,6 +282,13 @@ impl<B, C: 'static> Instance<B, C> {
     }
 }
 
+/// Starts a call's wall-clock budget: the epoch deadline for guest code, and the shared
+/// deadline WASI sleeps and host calls are bounded by.
+fn start_call<C>(store: &mut Store<GuestState<C>>, guest: &Guest) {
+    store.set_epoch_deadline(engine::deadline_ticks(guest.limits.timeout_ms));
+    store.data().deadline.start(guest.limits.timeout_ms);
+}
+
 fn link_error(guest: &Guest, e: wasmtime::Error) -> HostError {
     HostError::Other(format!("cannot link guest {}: {e:#}", guest.name))
 }
@@ -245,35 +301,69 @@ fn world_name(world: World) -> &'static str {
     }
 }
 
-/// Classifies a wasmtime error: deadline, memory limit, panic or other trap.
+/// Classifies a wasmtime error, keeping its cause: deadline, memory, stack overflow,
+/// panic, abort, `exit`, a string that is not UTF-8, or another trap.
 fn failure<C: 'static>(
     guest: &Guest,
     store: &Store<GuestState<C>>,
     e: &wasmtime::Error,
 ) -> HostError {
-    let (_, stderr) = store.data().captured();
-    let text = format!("{e:#}");
-    let what = if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-        format!(
-            "exceeded its CPU deadline of {} ms (limits.timeoutMs in grants.yaml)",
-            guest.limits.timeout_ms
-        )
-    } else if text.contains("growing memory")
-        || text.contains("memory limit")
-        || text.contains("grow") && text.contains("memory")
-    {
-        format!(
-            "exceeded its memory limit of {} MiB (limits.memoryMiB in grants.yaml)",
-            guest.limits.memory_mib
-        )
-    } else if let Some(panic) = panic_message(&stderr) {
-        format!("panicked: {panic}")
-    } else {
-        format!("trapped: {}", text.lines().next().unwrap_or(&text))
-    };
+    let [_, (stderr, _)] = store.data().captured();
     HostError::Trap {
         guest: guest.name.clone(),
-        what,
+        what: cause(guest, e, &stderr),
+    }
+}
+
+/// The words after "guest NAME" for a failed call.
+pub fn cause(guest: &Guest, e: &wasmtime::Error, stderr: &str) -> String {
+    let limits = &guest.limits;
+    let text = format!("{e:#}");
+    let first = text.lines().next().unwrap_or(&text);
+    if let Some(exceeded) = e.downcast_ref::<MemoryExceeded>() {
+        return format!(
+            "exceeded its memory limit of {} MiB (limits.memoryMiB in grants.yaml: all memories and tables of the guest together; {exceeded})",
+            limits.memory_mib
+        );
+    }
+    if let Some(exit) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        return format!(
+            "exited with status {} instead of returning (a guest must return its result, not call exit)",
+            exit.0
+        );
+    }
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => format!(
+            "exceeded its wall-clock deadline of {} ms (limits.timeoutMs in grants.yaml; time blocked in host calls and sleeps counts too)",
+            limits.timeout_ms
+        ),
+        Some(Trap::StackOverflow) => {
+            "overflowed its stack (call stack exhausted: unbounded recursion?)".to_owned()
+        }
+        Some(Trap::UnreachableCodeReached) => match panic_message(stderr) {
+            Some(panic) => format!("panicked: {panic}"),
+            None => "aborted (reached an `unreachable` instruction: abort() or a failed assertion without a message)".to_owned(),
+        },
+        Some(trap) => match panic_message(stderr) {
+            Some(panic) => format!("panicked: {panic}"),
+            None => format!("trapped: {trap}"),
+        },
+        None if text.contains("growing memory")
+            || text.contains("memory limit")
+            || text.contains("grow") && text.contains("memory") =>
+        {
+            format!(
+                "exceeded its memory limit of {} MiB (limits.memoryMiB in grants.yaml)",
+                limits.memory_mib
+            )
+        }
+        None if text.contains("utf-8") || text.contains("UTF-8") => {
+            format!("passed a string that is not valid UTF-8 ({first})")
+        }
+        None => match panic_message(stderr) {
+            Some(panic) => format!("panicked: {panic}"),
+            None => format!("trapped: {first}"),
+        },
     }
 }
 
@@ -289,8 +379,8 @@ fn panic_message(stderr: &str) -> Option<String> {
 }
 
 fn forward_output<C>(guest: &str, state: &GuestState<C>) {
-    let (stdout, stderr) = state.captured();
-    for (stream, text, level) in [
+    let [stdout, stderr] = state.captured();
+    for (stream, (text, dropped), level) in [
         ("stdout", stdout, logging::Level::Info),
         ("stderr", stderr, logging::Level::Warn),
     ] {
@@ -298,6 +388,15 @@ fn forward_output<C>(guest: &str, state: &GuestState<C>) {
             logging::log(
                 level,
                 &crate::capabilities::log::truncate(line, crate::capabilities::log::MAX_MESSAGE),
+                &[("guest", guest.into()), ("stream", stream.into())],
+            );
+        }
+        if dropped > 0 {
+            logging::log(
+                logging::Level::Warn,
+                &format!(
+                    "guest output truncated: {dropped} more bytes past the first {CAPTURE_BYTES} were dropped"
+                ),
                 &[("guest", guest.into()), ("stream", stream.into())],
             );
         }

@@ -1,9 +1,11 @@
 //! Everything wasmtime: engines and epoch deadlines, the component cache, per-world store
-//! state, the bindings and the conversions out of them.
+//! state, and the conversions out of the bindings.
 
-pub mod bindings;
+pub mod budget;
 pub mod cache;
 pub mod convert;
 pub mod engine;
 pub mod guest;
+pub mod limiter;
 pub mod state;
+pub mod stdio;

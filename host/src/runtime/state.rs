@@ -1,25 +1,44 @@
-//! What each store carries. Every world gets WASI closed to the outside world, store
-//! limits and captured stdio ([`GuestState`]); on top of that a world gets exactly the
-//! capabilities it imports ([`Imports`] for hooks and jobs, `()` for render guests), each a
-//! narrow context the WIT `Host` traits are implemented on.
+//! What each store carries. Every world gets WASI closed to the outside world, a
+//! whole-store memory limiter, the call's wall-clock deadline and captured stdio
+//! ([`GuestState`]); on top of that a world gets exactly the capabilities it imports
+//! ([`Imports`] for hooks and jobs, `()` for render guests), each a narrow context the WIT
+//! `Host` traits are implemented on.
 
+use super::limiter::GuestLimiter;
+use super::stdio::CappedPipe;
+use crate::capabilities::deadline::Deadline;
 use crate::capabilities::kubernetes::KubeCtx;
 use crate::capabilities::log::LogCtx;
-use crate::manifest::Limits;
-use wasmtime::StoreLimits;
-use wasmtime::StoreLimitsBuilder;
+use crate::manifest::{Guest, World};
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// How much guest stdout/stderr is kept for the log: enough for a panic message. Past
-/// it the pipe reports a closed stream to the guest; it never fails the host.
-const CAPTURE_BYTES: usize = 64 * 1024;
+/// it, writes are accepted and dropped (and counted), so a flood never fails the guest.
+pub const CAPTURE_BYTES: usize = 64 * 1024;
 
 /// The imports of the hook and job worlds.
 pub struct Imports {
     pub kube: KubeCtx,
     pub log: LogCtx,
+}
+
+/// Capabilities that take the guest's budgets and the call deadline when its store is made.
+pub trait Caps {
+    /// Applies `guest`'s limits and shares the store's `deadline`.
+    fn bind(&mut self, _guest: &Guest, _deadline: &Deadline) {}
+}
+
+impl Caps for () {}
+
+impl Caps for Imports {
+    fn bind(&mut self, guest: &Guest, deadline: &Deadline) {
+        // Only a hook's writes are queued in memory for Deckhouse; a job's go straight
+        // to the API server, so only a hook's are counted against the run's budget.
+        self.kube
+            .bind(&guest.limits, guest.world == World::Hook, deadline.clone());
+        self.log.bind(&guest.limits);
+    }
 }
 
 /// Per-store host state of one guest instance.
@@ -28,19 +47,21 @@ pub struct GuestState<C> {
     pub guest: String,
     wasi: WasiCtx,
     table: ResourceTable,
-    pub limits: StoreLimits,
-    stdout: MemoryOutputPipe,
-    stderr: MemoryOutputPipe,
+    pub limits: GuestLimiter,
+    /// The wall-clock deadline of the call in progress.
+    pub deadline: Deadline,
+    stdout: CappedPipe,
+    stderr: CappedPipe,
     /// The world's own capabilities.
     pub caps: C,
 }
 
-impl<C> GuestState<C> {
+impl<C: Caps> GuestState<C> {
     /// A state with no filesystem, network, environment or args: only the clocks and
     /// randomness `wasi:cli` needs, and stdio captured into memory.
-    pub fn new(guest: &str, limits: &Limits, caps: C) -> Self {
-        let stdout = MemoryOutputPipe::new(CAPTURE_BYTES);
-        let stderr = MemoryOutputPipe::new(CAPTURE_BYTES);
+    pub fn new(guest: &Guest, mut caps: C) -> Self {
+        let stdout = CappedPipe::new(CAPTURE_BYTES);
+        let stderr = CappedPipe::new(CAPTURE_BYTES);
         let wasi = WasiCtx::builder()
             .stdout(stdout.clone())
             .stderr(stderr.clone())
@@ -49,29 +70,31 @@ impl<C> GuestState<C> {
             .allow_ip_name_lookup(false)
             .build();
         let memory =
-            usize::try_from(limits.memory_mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(memory)
-            .instances(64)
-            .tables(64)
-            .memories(16)
-            .trap_on_grow_failure(true)
-            .build();
+            usize::try_from(guest.limits.memory_mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
+        let deadline = Deadline::default();
+        caps.bind(guest, &deadline);
         Self {
-            guest: guest.to_owned(),
+            guest: guest.name.clone(),
             wasi,
             table: ResourceTable::new(),
-            limits,
+            limits: GuestLimiter::new(memory),
+            deadline,
             stdout,
             stderr,
             caps,
         }
     }
+}
 
-    /// What the guest printed, as text (lossy: a guest may print anything).
-    pub fn captured(&self) -> (String, String) {
-        let text = |p: &MemoryOutputPipe| String::from_utf8_lossy(&p.contents()).into_owned();
-        (text(&self.stdout), text(&self.stderr))
+impl<C> GuestState<C> {
+    /// What the guest printed, as text (lossy: a guest may print anything), with how
+    /// many bytes of each stream were dropped past [`CAPTURE_BYTES`].
+    pub fn captured(&self) -> [(String, u64); 2] {
+        let text = |p: &CappedPipe| {
+            let (bytes, dropped) = p.contents();
+            (String::from_utf8_lossy(&bytes).into_owned(), dropped)
+        };
+        [text(&self.stdout), text(&self.stderr)]
     }
 }
 

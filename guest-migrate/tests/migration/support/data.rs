@@ -1,7 +1,10 @@
 //! A store seeded as the Job finds a cluster (LINSTOR data and CRDs, LINSTOR running,
-//! the state ConfigMap), from the shared test data in `migration-data`.
+//! the state ConfigMap, the module switched to the new control plane with its CRDs
+//! installed), from the shared test data in `migration-data`.
 
-use migration_data::{Schemas, configmap, linstor_crds, linstor_workloads};
+use migration_data::{
+    Schemas, configmap, linstor_crds, linstor_workloads, module_config, new_control_plane_crds,
+};
 use serde_json::Value;
 
 use super::cluster::StoreCluster;
@@ -18,14 +21,19 @@ pub fn schemas() -> Schemas {
         .with_cel_rules()
 }
 
-/// The objects plus LINSTOR's CRDs, the ConfigMap at `not_started` and LINSTOR running.
-pub fn seeded(objects: Vec<Value>) -> StoreCluster {
+/// What every migrating cluster has besides its data: the switch on, the new CRDs,
+/// the ConfigMap at `not_started` and LINSTOR running.
+fn base() -> Vec<Value> {
+    let mut objects = new_control_plane_crds().expect("the new control plane's CRDs load");
+    objects.push(module_config(true));
+    objects.push(configmap("not_started"));
+    objects.extend(linstor_workloads());
+    objects
+}
+
+fn store_of(objects: impl IntoIterator<Item = Value>) -> StoreCluster {
     let mut cluster = StoreCluster::default();
-    let extra = linstor_crds()
-        .expect("LINSTOR's CRDs load")
-        .into_iter()
-        .chain([configmap("not_started")]);
-    for object in objects.into_iter().chain(extra).chain(linstor_workloads()) {
+    for object in objects {
         cluster
             .store
             .create(object)
@@ -34,17 +42,13 @@ pub fn seeded(objects: Vec<Value>) -> StoreCluster {
     cluster
 }
 
+/// The objects plus LINSTOR's CRDs and the base.
+pub fn seeded(objects: Vec<Value>) -> StoreCluster {
+    let crds = linstor_crds().expect("LINSTOR's CRDs load");
+    store_of(objects.into_iter().chain(crds).chain(base()))
+}
+
 /// A store without any LINSTOR CRD or data (a fresh install).
 pub fn without_linstor() -> StoreCluster {
-    let mut cluster = StoreCluster::default();
-    for object in [configmap("not_started")]
-        .into_iter()
-        .chain(linstor_workloads())
-    {
-        cluster
-            .store
-            .create(object)
-            .unwrap_or_else(|e| panic!("seeding: {e}"));
-    }
-    cluster
+    store_of(base())
 }

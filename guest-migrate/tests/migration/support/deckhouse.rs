@@ -1,20 +1,30 @@
-//! A stand-in for Deckhouse and the module's templates: after each step it makes the
-//! workloads match the migration state, as re-rendering would, and drives the Job.
+//! A stand-in for Deckhouse, the module's templates and the new controller: after each
+//! step it makes the workloads match the migration state, as re-rendering would, lets
+//! the simulated controller adopt marked volumes while the new control plane runs, and
+//! drives one Job (one `Migrator`) until it ends, advancing the test clock by each wait.
 
-use guest_migrate::{Log, Step, step};
+use std::time::Duration;
+
+use guest_migrate::{Log, Migrator, Settings, Step};
 use kube_memstore::{Key, Store};
+use migration_data::controller::{self, Behaviour};
 use migration_data::{linstor_workloads, ready_new_control_plane};
 
 pub use migration_data::snapshot::migration_state as state;
 
+use super::clock::TestClock;
 use super::cluster::{Budget, Killing, StoreCluster};
 
 /// Steps after which a run that has not ended counts as stuck.
-const MAX_STEPS: usize = 40;
+const MAX_STEPS: usize = 60;
 
 /// LINSTOR runs only before the migration starts; the new agent and controller run
-/// (and are ready) from stage1_completed on.
+/// (and are ready, and adopt) from stage1_completed on.
 pub fn play(store: &mut Store) {
+    play_with(store, &Behaviour::default());
+}
+
+pub fn play_with(store: &mut Store, behaviour: &Behaviour) {
     let Some(state) = state(store) else { return };
     let linstor = state == "not_started";
     let new = matches!(
@@ -27,6 +37,9 @@ pub fn play(store: &mut Store) {
     for object in ready_new_control_plane() {
         ensure(store, object, new);
     }
+    if new {
+        controller::adopt(store, behaviour);
+    }
 }
 
 fn ensure(store: &mut Store, object: serde_json::Value, present: bool) {
@@ -38,6 +51,12 @@ fn ensure(store: &mut Store, object: serde_json::Value, present: bool) {
     }
 }
 
+/// A Job's migrator on a test clock.
+pub fn job(settings: Settings) -> (Migrator, TestClock) {
+    let clock = TestClock::default();
+    (Migrator::new(settings, Box::new(clock.clone())), clock)
+}
+
 /// How a driven Job ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Ending {
@@ -47,40 +66,74 @@ pub enum Ending {
     Killed,
 }
 
-/// Runs steps (Deckhouse playing in between) until done, failed, killed or stuck.
-pub fn drive(
-    cluster: &mut StoreCluster,
-    log: &mut dyn Log,
-    mut budget: Option<&mut Budget>,
-) -> Ending {
+/// What a driven Job runs with.
+#[derive(Default)]
+pub struct Run<'a> {
+    pub settings: Settings,
+    pub behaviour: Behaviour,
+    pub budget: Option<&'a mut Budget>,
+}
+
+/// Runs one Job's steps (Deckhouse and the controller playing in between) until done,
+/// failed, killed or stuck.
+pub fn drive_with(cluster: &mut StoreCluster, log: &mut dyn Log, run: Run) -> Ending {
+    let Run {
+        settings,
+        behaviour,
+        mut budget,
+    } = run;
+    let (mut migrator, clock) = job(settings);
     let mut waits = Vec::new();
     for _ in 0..MAX_STEPS {
-        play(&mut cluster.store);
+        play_with(&mut cluster.store, &behaviour);
         let result = match budget.as_deref_mut() {
-            Some(budget) => step(
+            Some(budget) => migrator.step(
                 &mut Killing {
                     inner: cluster,
                     budget,
                 },
                 log,
             ),
-            None => step(cluster, log),
+            None => migrator.step(cluster, log),
         };
         if budget.as_deref().is_some_and(|b| b.killed) {
             return Ending::Killed;
         }
         match result {
             Ok(Step::Done(summary)) => return Ending::Done(summary),
-            Ok(Step::Wait(_, why)) => waits.push(why),
+            Ok(Step::Wait(ms, why)) => {
+                clock.advance(Duration::from_millis(ms.into()));
+                waits.push(why);
+            }
             Err(error) => return Ending::Failed(error),
         }
     }
     panic!("the Job did not finish in {MAX_STEPS} steps; it waited for: {waits:#?}");
 }
 
+/// Runs a Job with default settings.
+pub fn drive(cluster: &mut StoreCluster, log: &mut dyn Log, budget: Option<&mut Budget>) -> Ending {
+    drive_with(
+        cluster,
+        log,
+        Run {
+            budget,
+            ..Run::default()
+        },
+    )
+}
+
 /// Drives a healthy run and insists it completes.
 pub fn complete(cluster: &mut StoreCluster, log: &mut dyn Log) -> String {
-    match drive(cluster, log, None) {
+    complete_with(cluster, log, Settings::default())
+}
+
+pub fn complete_with(cluster: &mut StoreCluster, log: &mut dyn Log, settings: Settings) -> String {
+    let run = Run {
+        settings,
+        ..Run::default()
+    };
+    match drive_with(cluster, log, run) {
         Ending::Done(summary) => summary,
         other => panic!("expected the migration to complete, got {other:?}"),
     }

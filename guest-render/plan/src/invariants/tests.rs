@@ -44,7 +44,7 @@ fn csi_without_its_backend_fails() {
 
 #[test]
 fn new_control_plane_backs_csi_only_once_finished() {
-    let input = input(false, "done");
+    let input = input(false, "moving");
     let mut plan = TABLE.plan(&input).expect("known state");
     for d in &mut plan {
         d.rendered = matches!(
@@ -54,6 +54,19 @@ fn new_control_plane_backs_csi_only_once_finished() {
     }
     let err = check_plan(&TABLE, &input, &plan).unwrap_err();
     assert!(err.contains("CSI rendered without its backend"), "{err}");
+}
+
+#[test]
+fn linstor_after_the_first_state_fails_whatever_the_switch() {
+    for switch in [false, true] {
+        let input = input(switch, "moving");
+        let mut plan = TABLE.plan(&input).expect("known state");
+        for d in &mut plan {
+            d.rendered = matches!(d.component, Component::Linstor | Component::Csi);
+        }
+        let err = check_plan(&TABLE, &input, &plan).unwrap_err();
+        assert!(err.contains("only the first state may run it"), "{err}");
+    }
 }
 
 #[test]

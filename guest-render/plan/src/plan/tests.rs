@@ -30,10 +30,17 @@ fn switch_on_follows_the_state_row() {
 }
 
 #[test]
-fn switch_off_gives_the_legacy_plan_in_every_state() {
-    for state in TABLE.state_names() {
-        assert_eq!(rendered(false, state), ["linstor", "csi"], "{state}");
-    }
+fn switch_off_gives_the_legacy_plan_only_before_the_migration() {
+    assert_eq!(rendered(false, "before"), ["linstor", "csi"]);
+}
+
+#[test]
+fn switch_back_after_the_first_state_keeps_the_new_control_plane_without_the_job() {
+    assert_eq!(rendered(false, "moving"), ["agent", "controller"]);
+    assert_eq!(rendered(false, "done"), ["agent", "controller", "csi"]);
+    assert!(!TABLE.keeps_new_control_plane("before"));
+    assert!(TABLE.keeps_new_control_plane("moving"));
+    assert!(!TABLE.keeps_new_control_plane("unknown"));
 }
 
 #[test]
@@ -45,10 +52,21 @@ fn plans_list_every_component_in_order() {
 
 #[test]
 fn reasons_say_which_situation_decided() {
-    let plan = TABLE.plan(&input(false, "done")).expect("known state");
+    let plan = TABLE.plan(&input(false, "before")).expect("known state");
     assert_eq!(
         plan[0].reason,
-        "newControlPlane=false: legacy plan whatever the state (state done): old backend"
+        "newControlPlane=false: legacy plan before the migration (state before): old backend"
+    );
+    let plan = TABLE.plan(&input(false, "done")).expect("known state");
+    assert!(
+        plan[4]
+            .reason
+            .starts_with("newControlPlane=false after the migration left before")
+            && plan[4]
+                .reason
+                .ends_with("set it back to true to finish the migration"),
+        "{}",
+        plan[4].reason
     );
     let plan = TABLE.plan(&input(true, "moving")).expect("known state");
     assert_eq!(

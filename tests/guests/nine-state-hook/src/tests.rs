@@ -1,13 +1,9 @@
 //! The added states flow through like the seed's, and regressions across them are refused.
 
-use crate::{NINE_STATES, run};
-use guest_hook_logic::MemoryEnv;
-use guest_hook_logic::metrics::REJECTED;
+use crate::{NINE_STATES, NineStateHook};
+use deckhouse_hooks_sdk::testkit::{HookTest, check_fixtures};
+use guest_hook_logic::sync::REJECTED;
 use serde_json::{Value, json};
-
-fn values(current: &str) -> Value {
-    json!({"sdsReplicatedVolume": {"newControlPlane": true, "internal": {"controlPlaneMigration": current}}})
-}
 
 fn cm(state: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "ConfigMap",
@@ -17,14 +13,26 @@ fn cm(state: &str) -> Value {
 
 /// The state added to values, and the rejection reason if any.
 fn sync(configmap_state: &str, current: &str) -> (Option<Value>, Option<String>) {
-    let mut env = MemoryEnv::new(vec![cm(configmap_state)]);
-    let out = run(&mut env, &values(current)).expect("the run succeeds");
-    let added = out.values_patch.first().and_then(|op| op.value.clone());
-    let reason = out
-        .metrics
+    let run = HookTest::<NineStateHook>::new()
+        .object(cm(configmap_state))
+        .values(json!({"newControlPlane": true, "internal": {"controlPlaneMigration": current}}))
+        .run();
+    let added = run
+        .output()
+        .values_patch
+        .first()
+        .and_then(|_| run.value("internal.controlPlaneMigration"));
+    let reason = run
+        .metrics()
+        .unwrap()
         .iter()
-        .find(|m| m.name == REJECTED)
-        .map(|m| m.labels[2].1.clone());
+        .find(|m| m["name"] == REJECTED)
+        .map(|m| {
+            m["labels"]["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        });
     (added, reason)
 }
 
@@ -83,4 +91,15 @@ fn a_state_outside_the_nine_is_unknown() {
         sync("stage5_started", "stage4_started"),
         (None, Some("unknown_state".into()))
     );
+}
+
+#[test]
+fn every_nine_state_fixture_passes_natively() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/nine-state/control-plane-migration-state-sync"
+    );
+    let passed = check_fixtures::<NineStateHook>(std::path::Path::new(dir))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(passed >= 7, "only {passed} cases");
 }

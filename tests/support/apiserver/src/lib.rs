@@ -2,11 +2,13 @@
 //! (kube-rs, the host's `LiveBackend`, kubectl) can be tested without a cluster.
 //!
 //! It runs on its own thread and runtime: start it from a plain `#[test]` or from
-//! inside a tokio test alike. It serves discovery, get, list (label selectors),
+//! inside a tokio test alike. It serves discovery, get, list (label selectors, field
+//! selectors on metadata.name/namespace, pagination with limit and continue),
 //! create, update, merge/JSON patch and delete. Limits, by design:
 //! - strategic-merge patches are applied as JSON merge patches; server-side apply
 //!   (`application/apply-patch+yaml`) and other patch types answer 415;
-//! - no watch, field selectors, pagination, subresources or version conversion
+//! - `dryRun=All` writes are validated and answered, and store nothing;
+//! - no watch, subresources or version conversion
 //!   (each served version of a kind stores its own objects);
 //! - requests without a token are accepted; a wrong bearer token is a 401;
 //! - creating a CustomResourceDefinition makes its kinds servable.
@@ -22,7 +24,7 @@ mod status;
 
 pub use kube_memstore::{Key, Store, StoreError};
 pub use resource::{CrdError, Resource};
-pub use state::RequestRecord;
+pub use state::{RawAnswer, RequestRecord};
 
 use state::Shared;
 use std::path::{Path, PathBuf};
@@ -136,6 +138,16 @@ impl TestApiServer {
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.shared.requests()
+    }
+
+    /// The most requests the server ever served at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.max_in_flight()
+    }
+
+    /// The next `n` requests get `answer` as it is, without being served.
+    pub fn answer_next(&self, n: usize, answer: RawAnswer) {
+        self.shared.answer_next(n, answer);
     }
 
     /// The next `n` requests answer `status` (a `Status` body) without being served.

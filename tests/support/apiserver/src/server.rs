@@ -31,15 +31,55 @@ pub async fn serve(
         query: uri.query().map(str::to_owned),
         content_type: content_type.clone(),
     };
+    shared.enter();
+    let response = respond(
+        &shared,
+        record,
+        &method,
+        &uri,
+        &headers,
+        content_type,
+        &body,
+    )
+    .await;
+    shared.leave();
+    response
+}
+
+async fn respond(
+    shared: &Shared,
+    record: RequestRecord,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    content_type: Option<String>,
+    body: &Bytes,
+) -> Response {
     match shared.admit(record) {
         Admission::Fail(failure) => return failure.into_response(),
+        Admission::Raw(raw) => {
+            let mut response = (
+                StatusCode::from_u16(raw.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                raw.body,
+            )
+                .into_response();
+            for (name, value) in raw.headers {
+                if let (Ok(name), Ok(value)) = (
+                    header::HeaderName::from_bytes(name.as_bytes()),
+                    header::HeaderValue::from_str(&value),
+                ) {
+                    response.headers_mut().insert(name, value);
+                }
+            }
+            return response;
+        }
         Admission::Serve(delay) if !delay.is_zero() => tokio::time::sleep(delay).await,
         Admission::Serve(_) => {}
     }
-    if let Err(failure) = authorize(&shared, &headers) {
+    if let Err(failure) = authorize(shared, headers) {
         return failure.into_response();
     }
-    match answer(&shared, &method, &uri, content_type.as_deref(), &body) {
+    match answer(shared, method, uri, content_type.as_deref(), body) {
         Ok((code, value)) => (code, Json(value)).into_response(),
         Err(failure) => failure.into_response(),
     }

@@ -23,10 +23,21 @@ pub enum Admission {
     Serve(Duration),
     /// Answer with this failure instead.
     Fail(Failure),
+    /// Answer exactly this instead (redirects, Retry-After, oversized bodies).
+    Raw(RawAnswer),
+}
+
+/// An injected answer, sent as it is.
+#[derive(Clone, Debug)]
+pub struct RawAnswer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
 }
 
 #[derive(Default)]
 struct Faults {
+    raw: VecDeque<RawAnswer>,
     failures: VecDeque<u16>,
     delays: VecDeque<Duration>,
     crash_after: Option<u64>,
@@ -39,6 +50,8 @@ pub struct Shared {
     resources: RwLock<Vec<Resource>>,
     requests: Mutex<Vec<RequestRecord>>,
     faults: Mutex<Faults>,
+    /// Requests being served now, and the most ever served at once.
+    in_flight: Mutex<(usize, usize)>,
 }
 
 /// Locks a mutex even if a panicking test poisoned it: the data is still usable for assertions.
@@ -55,6 +68,7 @@ impl Shared {
             resources: RwLock::new(resources),
             requests: Mutex::new(Vec::new()),
             faults: Mutex::new(Faults::default()),
+            in_flight: Mutex::new((0, 0)),
         }
     }
 
@@ -105,6 +119,9 @@ impl Shared {
                 format!("test-apiserver crashed after request {}", number - 1),
             ));
         }
+        if let Some(raw) = faults.raw.pop_front() {
+            return Admission::Raw(raw);
+        }
         if let Some(code) = faults.failures.pop_front() {
             return Admission::Fail(Failure::new(
                 code,
@@ -112,6 +129,29 @@ impl Shared {
             ));
         }
         Admission::Serve(faults.delays.pop_front().unwrap_or_default())
+    }
+
+    pub fn answer_next(&self, n: usize, answer: RawAnswer) {
+        lock(&self.faults)
+            .raw
+            .extend(std::iter::repeat_n(answer, n));
+    }
+
+    /// A request starts being served.
+    pub fn enter(&self) {
+        let mut flight = lock(&self.in_flight);
+        flight.0 += 1;
+        flight.1 = flight.1.max(flight.0);
+    }
+
+    /// A request was answered.
+    pub fn leave(&self) {
+        lock(&self.in_flight).0 -= 1;
+    }
+
+    /// The most requests ever served at once.
+    pub fn max_in_flight(&self) -> usize {
+        lock(&self.in_flight).1
     }
 
     pub fn fail_next(&self, n: usize, code: u16) {

@@ -54,6 +54,21 @@ pub fn linstor_crds() -> Result<Vec<Value>, Error> {
     yaml_documents(&tests_path("crds/internal.linstor.linbit.com.yaml"))
 }
 
+/// The CRDs of the new control plane and sds-node-configurator
+/// (`tests/crds/storage.deckhouse.io_*.yaml`): a cluster ready to migrate has them.
+pub fn new_control_plane_crds() -> Result<Vec<Value>, Error> {
+    let mut crds = Vec::new();
+    for file in crd_files()? {
+        let storage = file
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("storage.deckhouse.io_"));
+        if storage {
+            crds.extend(yaml_documents(&file)?);
+        }
+    }
+    Ok(crds)
+}
+
 /// Every `tests/crds/*.yaml`, sorted, so servers and validators see a stable order.
 pub fn crd_files() -> Result<Vec<PathBuf>, Error> {
     let dir = tests_path("crds");

@@ -38,6 +38,11 @@ pub fn volume_name(i: usize) -> String {
     format!("pvc-{i:08x}-0000-4000-8000-{:012x}", i * 7919)
 }
 
+/// The DRBD shared secret LINSTOR keeps for volume `i` (20 characters, as LINSTOR's).
+pub fn secret(i: usize) -> String {
+    format!("Secret{i:014}")
+}
+
 /// `volumes` volumes of three replicas each over six nodes.
 pub fn cluster(volumes: usize) -> Vec<Value> {
     let mut out = nodes_and_pools();
@@ -115,6 +120,12 @@ fn volume(i: usize, layer_id: &mut i64) -> Vec<Value> {
             "VolumeDefinitions",
             format!("vd-{i}"),
             json!({"resource_name": upper, "vlm_nr": 0, "vlm_size": kib, "vlm_flags": 0}),
+        ),
+        linstor(
+            "LayerDrbdResourceDefinitions",
+            format!("ldrd-{i}"),
+            json!({"resource_name": upper, "resource_name_suffix": "", "secret": secret(i),
+                   "tcp_port": 7000 + i, "transport_type": "IP", "peer_slots": 7, "snapshot_name": ""}),
         ),
     ];
     for (j, role) in LAYOUTS[i % 4].iter().enumerate() {

@@ -3,7 +3,8 @@
 //! sds-node-configurator writes.
 
 use guest_migrate::well_known::{
-    LINSTOR_CONTROLLER, LINSTOR_NODE, NAMESPACE, NEW_AGENT, NEW_CONTROLLER, STATE_CONFIGMAP,
+    LINSTOR_CONTROLLER, LINSTOR_NODE, MODULE_CONFIG, MODULE_CONFIG_API, NAMESPACE, NEW_AGENT,
+    NEW_CONTROLLER, STATE_CONFIGMAP,
 };
 use serde_json::{Value, json};
 
@@ -12,6 +13,14 @@ pub fn configmap(state: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "ConfigMap",
            "metadata": {"name": STATE_CONFIGMAP, "namespace": NAMESPACE},
            "data": {"state": state}})
+}
+
+/// ModuleConfig `sds-replicated-volume` with the switch `newControlPlane` as given.
+pub fn module_config(new_control_plane: bool) -> Value {
+    json!({"apiVersion": MODULE_CONFIG_API, "kind": "ModuleConfig",
+           "metadata": {"name": MODULE_CONFIG},
+           "spec": {"enabled": true, "version": 1,
+                    "settings": {"newControlPlane": new_control_plane}}})
 }
 
 /// A Deployment or DaemonSet in the module's namespace with the status kubelet reports.

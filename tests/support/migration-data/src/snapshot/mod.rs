@@ -21,21 +21,33 @@ const SERVER_FIELDS: [&str; 5] = [
     "managedFields",
 ];
 
-/// The object without server-set metadata.
+/// The object without server-set metadata (the owners' uids in ownerReferences too:
+/// they are the server-set uids of other objects).
 pub fn normalized(object: &Value) -> Value {
     let mut object = object.clone();
     if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
         for field in SERVER_FIELDS {
             meta.remove(field);
         }
+        let owners = meta
+            .get_mut("ownerReferences")
+            .and_then(Value::as_array_mut);
+        for owner in owners.into_iter().flatten() {
+            if let Some(owner) = owner.as_object_mut() {
+                owner.remove("uid");
+            }
+        }
     }
     object
 }
 
-/// The whole store, normalized, keyed by "kind namespace/name apiVersion".
+/// The whole store, normalized, keyed by "kind namespace/name apiVersion". Events are
+/// left out: they are best-effort records (a Job killed right after a state change
+/// never writes its Event), not state.
 pub fn store_state(store: &Store) -> BTreeMap<String, Value> {
     store
         .objects()
+        .filter(|o| o["kind"] != "Event")
         .map(|o| {
             let key = format!(
                 "{} {}/{} {}",
@@ -57,6 +69,21 @@ pub fn created(store: &Store) -> Vec<Value> {
         .objects()
         .filter(|o| is_created_kind(o))
         .map(normalized)
+        .collect()
+}
+
+/// The objects without `status`, which only controllers write: what the Job wrote
+/// (and what its golden files hold).
+pub fn without_status(objects: &[Value]) -> Vec<Value> {
+    objects
+        .iter()
+        .map(|o| {
+            let mut o = o.clone();
+            if let Some(fields) = o.as_object_mut() {
+                fields.remove("status");
+            }
+            o
+        })
         .collect()
 }
 
