@@ -76,7 +76,7 @@ def _binding(b: state_sync.Binding) -> wit.KubeBinding:
         name=b.name,
         api_version=target.api_version,
         kind=target.kind,
-        name_selector=[target.name],
+        name_selector=[target.name] + ([b.canary.name] if b.canary else []),
         namespace=wit.NamespaceSelector([target.namespace], None) if target.namespace else None,
         label_selector=None,
         field_selector=[],

@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from .env import Env, KubeError, ObjectRef
-from .spec import CONFIG_MAP, LINSTOR_CONTROLLER, LINSTOR_DATABASE, MODULE_NAMESPACE
+from .spec import (
+    CONFIG_MAP, CONFIG_MAP_CANARY, CRD_CANARY, LINSTOR_CONTROLLER, LINSTOR_DATABASE, MODULE_NAMESPACE,
+    NAMESPACE_CANARY,
+)
 from .states import UNKNOWN_STATE, StateTable
 
 VALUES_KEY = "sdsReplicatedVolume"
@@ -70,15 +73,15 @@ class Inputs:
 def run(table: StateTable, env: Env, values: Any) -> Output:
     """Runs the hook once; raises ValueError with a message for the operator on failure."""
     inputs = Inputs(values)
-    if not inputs.new_control_plane:
-        env.log("debug", "newControlPlane is false: internal.controlPlaneMigration is left as it is")
-        return Output(metrics=_metrics(inputs.current_label(table.first)))
     configmap = _lookup(env, CONFIG_MAP)
-    if configmap is None:
-        candidate = _recreate_configmap(table, env, inputs)
-    else:
-        candidate = configmap_state(table, configmap)
-    return _settle(table, env, inputs, candidate)
+    if configmap is not None:
+        # Followed whatever the switch says: after a switch back, or a restart that reset
+        # internal values, the render plan still sees where the migration is.
+        return _settle(table, env, inputs, configmap_state(table, configmap))
+    if not inputs.new_control_plane:
+        env.log("debug", "newControlPlane is false and there is no ConfigMap: internal.controlPlaneMigration is left as it is")
+        return Output(metrics=_metrics(inputs.current_label(table.first)))
+    return _settle(table, env, inputs, _recreate_configmap(table, env, inputs))
 
 
 def configmap_state(table: StateTable, configmap: dict) -> str:
@@ -122,10 +125,18 @@ def configmap_object(state: str) -> dict:
 
 
 def _recreate_configmap(table: StateTable, env: Env, inputs: Inputs) -> str:
+    """Creates the missing ConfigMap (when its namespace can hold it) and returns its state.
+    Absence is not evidence: each decision needs a listing that arrived (its canary)."""
+    namespace = _lookup(env, MODULE_NAMESPACE)
+    namespace_absent = namespace is None and _lookup(env, NAMESPACE_CANARY) is not None
+    if not namespace_absent and _lookup(env, CONFIG_MAP_CANARY) is None:
+        raise ValueError(_undecided(f"{CONFIG_MAP} is missing, but its listing has not arrived (no {CONFIG_MAP_CANARY.name})"))
     linstor_installed = _lookup(env, LINSTOR_DATABASE) is not None or _lookup(env, LINSTOR_CONTROLLER) is not None
     state, why = seed_state(table, inputs.current_state, linstor_installed)
+    if why == FRESH_INSTALL and _lookup(env, CRD_CANARY) is None:
+        raise ValueError(_undecided(f"no LINSTOR seen, but the CustomResourceDefinition listing has not arrived (no {CRD_CANARY.name})"))
     fields = [("state", state), ("why", why)]
-    if not namespace_usable(_lookup(env, MODULE_NAMESPACE)):
+    if not namespace_usable(namespace):
         # The create would fail and block the queue; Helm creates the namespace during
         # this module run, and the namespace event brings the hook back.
         env.log(
@@ -142,6 +153,13 @@ def _recreate_configmap(table: StateTable, env: Env, inputs: Inputs) -> str:
     env.log("info", "ConfigMap d8-sds-replicated-volume/control-plane-migration was missing: created it", fields)
     # A ConfigMap that appeared meanwhile comes back as it is: its state wins.
     return configmap_state(table, created)
+
+
+def _undecided(what: str) -> str:
+    return (
+        f"not deciding the migration state from missing objects: {what}; Helm keeps the last render and "
+        "Deckhouse retries this run until the snapshots are current (check this hook's kubernetes bindings)"
+    )
 
 
 def _settle(table: StateTable, env: Env, inputs: Inputs, candidate: str) -> Output:

@@ -1,7 +1,9 @@
 import unittest
 
 from state_sync import SEED_STATES, KubeError, run
-from state_sync.spec import CONFIG_MAP, LINSTOR_DATABASE, MODULE_NAMESPACE, SPEC
+from state_sync.spec import (
+    CONFIG_MAP, CONFIG_MAP_CANARY, CRD_CANARY, LINSTOR_DATABASE, MODULE_NAMESPACE, NAMESPACE_CANARY, SPEC,
+)
 from state_sync.sync import configmap_state, namespace_usable, seed_state
 
 
@@ -44,11 +46,13 @@ def cm(state):
 
 
 NAMESPACE = obj(MODULE_NAMESPACE, status={"phase": "Active"})
+# Every listing arrived: each holds its canary.
+CANARIES = (obj(CONFIG_MAP_CANARY), obj(NAMESPACE_CANARY), obj(CRD_CANARY))
 
 
 class RunTest(unittest.TestCase):
-    def test_switch_off_reads_nothing_and_publishes_the_gauge(self):
-        env = MemoryEnv(missing_kinds=("ConfigMap",))
+    def test_switch_off_without_configmap_changes_nothing(self):
+        env = MemoryEnv()
         out = run(SEED_STATES, env, values(False, "stage1_started"))
         self.assertEqual(out.values_patch, [])
         self.assertEqual([(m.name, m.labels) for m in out.metrics],
@@ -69,21 +73,38 @@ class RunTest(unittest.TestCase):
         self.assertEqual(env.logs[-1][0], "warn")
 
     def test_missing_configmap_is_created_with_not_started_when_linstor_is_installed(self):
-        env = MemoryEnv(NAMESPACE, obj(LINSTOR_DATABASE))
+        env = MemoryEnv(NAMESPACE, obj(LINSTOR_DATABASE), *CANARIES)
         out = run(SEED_STATES, env, values(True))
         self.assertEqual([c["data"] for c in env.created], [{"state": "not_started"}])
         self.assertEqual(out.values_patch, [("/internal/controlPlaneMigration", "not_started")])
 
     def test_no_create_while_the_namespace_is_missing(self):
-        env = MemoryEnv(obj(LINSTOR_DATABASE))
+        env = MemoryEnv(obj(LINSTOR_DATABASE), obj(NAMESPACE_CANARY))
         out = run(SEED_STATES, env, values(True))
         self.assertEqual(env.created, [])
         self.assertEqual(out.values_patch, [("/internal/controlPlaneMigration", "not_started")])
 
     def test_an_undelivered_object_fails_the_run_naming_the_bindings(self):
-        env = MemoryEnv(missing_kinds=("CustomResourceDefinition",))
+        env = MemoryEnv(*CANARIES, missing_kinds=("CustomResourceDefinition",))
         with self.assertRaisesRegex(ValueError, "CustomResourceDefinition.*bindings"):
             run(SEED_STATES, env, values(True))
+
+    def test_absence_is_not_evidence(self):
+        with self.assertRaisesRegex(ValueError, "not deciding the migration state from missing objects"):
+            run(SEED_STATES, MemoryEnv(), values(True))
+        env = MemoryEnv(NAMESPACE, obj(CONFIG_MAP_CANARY), obj(NAMESPACE_CANARY))
+        with self.assertRaisesRegex(ValueError, "CustomResourceDefinition listing has not arrived"):
+            run(SEED_STATES, env, values(True))
+        self.assertEqual(env.created, [])
+
+    def test_fresh_install_only_on_an_arrived_crd_listing(self):
+        env = MemoryEnv(NAMESPACE, *CANARIES)
+        out = run(SEED_STATES, env, values(True))
+        self.assertEqual(out.values_patch, [("/internal/controlPlaneMigration", "all_completed")])
+
+    def test_switch_off_still_follows_the_configmap(self):
+        out = run(SEED_STATES, MemoryEnv(cm("stage1_started")), values(False, "not_started"))
+        self.assertEqual(out.values_patch, [("/internal/controlPlaneMigration", "stage1_started")])
 
     def test_bad_values_fail_naming_the_setting(self):
         with self.assertRaisesRegex(ValueError, "newControlPlane is \"true\".*ModuleConfig"):
