@@ -175,7 +175,7 @@ fn python_guest_memory_limit_is_enforced() {
     // CPython starts with ~13 MiB of linear memory, so 8 MiB cannot even instantiate it.
     assert!(
         !ok && stdout
-            .contains("exceeded its memory limit of 8 MiB (limits.memoryMiB in grants.yaml)")
+            .contains("exceeded its memory limit of 8 MiB (limits.memoryMiB in grants.yaml")
             && stdout.ends_with("0 passed, 1 failed\n"),
         "{stdout}"
     );
