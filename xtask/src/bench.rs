@@ -3,6 +3,9 @@
 //! just changed: cache emptied before every run, so each run compiles), and the same
 //! logic compiled natively without Wasm (`bench/native-state-sync`). Medians and the
 //! warm/native ratio go to stdout and to `bench/RESULTS.md`.
+//! The Python guest's rows follow in a second table (`bench/python.rs`).
+
+mod python;
 
 use anyhow::{Result, bail};
 use std::path::Path;
@@ -35,6 +38,8 @@ pub fn run(args: &[String]) -> Result<()> {
     let native_exe = root.join("target/release/native-state-sync");
     let native = measure(runs, || run_once(&mut Command::new(&native_exe), &example, work.path()))?;
     let table = table(runs, warm, cold, native);
+    let python = python::table(&hooks, runs, &example, work.path(), python::Rust { warm, cold })?;
+    let table = format!("{table}\n{python}");
     println!("\n{table}");
     std::fs::write(root.join("bench/RESULTS.md"), format!("<!-- written by `cargo xtask bench` -->\n{table}"))?;
     Ok(())
