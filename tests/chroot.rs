@@ -17,7 +17,9 @@ const MODULE: &str = "modules/sds-replicated-volume";
 
 fn chroot_allowed() -> bool {
     if std::env::var_os("WASM_HOOKS_NO_CHROOT").is_some() {
-        eprintln!("\n!!!!! WASM_HOOKS_NO_CHROOT is set: the chroot test did NOT run; the hooks are untested in Deckhouse's chroot !!!!!\n");
+        eprintln!(
+            "\n!!!!! WASM_HOOKS_NO_CHROOT is set: the chroot test did NOT run; the hooks are untested in Deckhouse's chroot !!!!!\n"
+        );
         return false;
     }
     true
@@ -30,7 +32,11 @@ fn module_chroot() -> (tempfile::TempDir, Invocation) {
     let hooks = root.path().join(MODULE).join("hooks");
     guest_artifacts::copy_hooks_dir(&hooks.join("wasm-guests")).unwrap();
     std::fs::copy(common::HOST, hooks.join("wasm-hooks")).unwrap();
-    assert!(!root.path().join("proc/self").exists() && !root.path().join("etc").exists() && !root.path().join("sys").exists());
+    assert!(
+        !root.path().join("proc/self").exists()
+            && !root.path().join("etc").exists()
+            && !root.path().join("sys").exists()
+    );
     let inside = Path::new("/").join(MODULE).join("hooks/wasm-hooks");
     (root, Invocation::new(inside).in_chroot(chroot))
 }
@@ -44,22 +50,45 @@ fn discovery_config_precompile_and_a_run_work_in_deckhouses_chroot() {
 
     let list = hook.plain(&["hook", "list"]).unwrap();
     assert_eq!(list.code, 0, "hook list in the chroot:\n{}", list.stderr);
-    assert!(list.stdout.starts_with("Found 2 items:\n"), "{}", list.stdout);
+    assert!(
+        list.stdout.starts_with("Found 2 items:\n"),
+        "{}",
+        list.stdout
+    );
 
     let config = hook.plain(&["hook", "config"]).unwrap();
-    assert_eq!(config.code, 0, "hook config in the chroot:\n{}", config.stderr);
+    assert_eq!(
+        config.code, 0,
+        "hook config in the chroot:\n{}",
+        config.stderr
+    );
     let doc: Value = serde_json::from_str(&config.stdout).expect("hook config prints JSON only");
-    assert_eq!(doc["hooks"][0]["kubernetes"][0]["queue"], "modules/sds-replicated-volume");
+    assert_eq!(
+        doc["hooks"][0]["kubernetes"][0]["queue"],
+        "modules/sds-replicated-volume"
+    );
 
     let precompile = hook.plain(&["precompile"]).unwrap();
-    assert_eq!(precompile.code, 0, "precompile in the chroot:\n{}", precompile.stderr);
+    assert_eq!(
+        precompile.code, 0,
+        "precompile in the chroot:\n{}",
+        precompile.stderr
+    );
 
     // A full run of the state-sync hook on the bundled example, compared with the same run
     // outside the chroot.
-    let inputs = inputs_from_folder(&guest_artifacts::root().join("examples/enable-migration")).unwrap();
+    let inputs =
+        inputs_from_folder(&guest_artifacts::root().join("examples/enable-migration")).unwrap();
     let inside = hook.hook_run(0, &inputs).unwrap();
-    assert_eq!(inside.code, 0, "hook run 0 in the chroot:\n{}", inside.stderr);
-    let outside = Invocation::new(common::HOST).hooks_dir(guest_artifacts::hooks_dir()).hook_run(0, &inputs).unwrap();
+    assert_eq!(
+        inside.code, 0,
+        "hook run 0 in the chroot:\n{}",
+        inside.stderr
+    );
+    let outside = Invocation::new(common::HOST)
+        .hooks_dir(guest_artifacts::hooks_dir())
+        .hook_run(0, &inputs)
+        .unwrap();
     assert_eq!(outside.code, 0, "{}", outside.stderr);
     assert_eq!(inside.outputs, outside.outputs);
     let ops = parse_stream(&inside.outputs.kubernetes_patch).unwrap();
@@ -72,7 +101,11 @@ fn a_run_with_bad_inputs_fails_cleanly_in_the_chroot() {
         return;
     }
     let (_root, hook) = module_chroot();
-    let bad = Inputs { binding_context: "{not json".into(), values: "{}".into(), config_values: "{}".into() };
+    let bad = Inputs {
+        binding_context: "{not json".into(),
+        values: "{}".into(),
+        config_values: "{}".into(),
+    };
     let out = hook.hook_run(0, &bad).unwrap();
     assert_eq!(out.code, 1);
     assert!(out.stderr.contains("binding context"), "{}", out.stderr);

@@ -6,7 +6,19 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 /// Lowest first. A module may use any module listed before it.
-const LAYERS: &[&str] = &["manifest", "rbac", "error", "logging", "protocol", "bindings", "capabilities", "runtime", "deckhouse", "cli", "commands"];
+const LAYERS: &[&str] = &[
+    "manifest",
+    "rbac",
+    "error",
+    "logging",
+    "protocol",
+    "bindings",
+    "capabilities",
+    "runtime",
+    "deckhouse",
+    "cli",
+    "commands",
+];
 
 fn sources(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
@@ -28,14 +40,26 @@ fn every_module_uses_only_the_layers_below_it() {
     let mut seen = 0;
     for file in files {
         let relative = file.strip_prefix(&src).unwrap();
-        let module = relative.iter().next().unwrap().to_string_lossy().trim_end_matches(".rs").to_owned();
+        let module = relative
+            .iter()
+            .next()
+            .unwrap()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_owned();
         if matches!(module.as_str(), "lib" | "main") {
             continue;
         }
-        let rank = LAYERS.iter().position(|l| *l == module).unwrap_or_else(|| panic!("module {module} is not in LAYERS: place it in a layer"));
+        let rank = LAYERS
+            .iter()
+            .position(|l| *l == module)
+            .unwrap_or_else(|| panic!("module {module} is not in LAYERS: place it in a layer"));
         let text = std::fs::read_to_string(&file).unwrap();
         for (i, _) in text.match_indices("crate::") {
-            let used: String = text[i + 7..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            let used: String = text[i + 7..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
             if used == module || used.is_empty() {
                 continue;
             }
@@ -48,6 +72,12 @@ fn every_module_uses_only_the_layers_below_it() {
             }
         }
     }
-    assert!(seen > 20, "the scan found almost no imports; is it reading host/src?");
-    assert!(wrong.is_empty(), "imports against the layer order {LAYERS:?}:\n{wrong:#?}");
+    assert!(
+        seen > 20,
+        "the scan found almost no imports; is it reading host/src?"
+    );
+    assert!(
+        wrong.is_empty(),
+        "imports against the layer order {LAYERS:?}:\n{wrong:#?}"
+    );
 }

@@ -154,7 +154,8 @@ fn bad_input_names_what_and_where_and_writes_nothing() {
     let run = common::hook_run(&dir, 0, "{not json", &values, &json!({}));
     assert_eq!(run.code, 1);
     assert!(
-        run.stderr.contains("cannot read binding context from") && run.stderr.contains("binding-context.json"),
+        run.stderr.contains("cannot read binding context from")
+            && run.stderr.contains("binding-context.json"),
         "{}",
         run.stderr
     );
@@ -349,23 +350,38 @@ fn the_chart_job_runs_a_job_guest_of_grants_yaml() {
 #[test]
 fn every_binding_form_renders_for_both_protocols() {
     let (_tmp, dir) = common::hooks_copy();
-    let grants = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/vocabulary/grants.yaml");
+    let grants =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/vocabulary/grants.yaml");
     std::fs::copy(grants, dir.join("grants.yaml")).unwrap();
     let hooks_dir = dir.to_str().unwrap();
     for (args, schema, golden) in [
-        (vec!["--hooks-dir", hooks_dir, "hook", "config"], "batch-config-v1.json", "vocabulary-batch.json"),
-        (vec!["--hooks-dir", hooks_dir, "--config"], "shell-config-v1.json", "vocabulary-shell.json"),
+        (
+            vec!["--hooks-dir", hooks_dir, "hook", "config"],
+            "batch-config-v1.json",
+            "vocabulary-batch.json",
+        ),
+        (
+            vec!["--hooks-dir", hooks_dir, "--config"],
+            "shell-config-v1.json",
+            "vocabulary-shell.json",
+        ),
     ] {
         let (code, stdout, stderr) = host(&args, &[]);
         assert_eq!(code, 0, "{stderr}");
         let config: Value = serde_json::from_str(&stdout).unwrap();
         assert_valid(schema, &config);
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/config").join(golden);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/golden/config")
+            .join(golden);
         if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1" || v == "true") {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, serde_json::to_string_pretty(&config).unwrap() + "\n").unwrap();
         }
-        let expected: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        assert_eq!(config, expected, "{golden} differs; UPDATE_GOLDEN=1 rewrites it");
+        let expected: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(
+            config, expected,
+            "{golden} differs; UPDATE_GOLDEN=1 rewrites it"
+        );
     }
 }

@@ -364,10 +364,11 @@ impl Manifest {
     #[cfg(feature = "yaml")]
     pub fn load(dir: &std::path::Path) -> Result<Self, ManifestError> {
         let path = dir.join(MANIFEST_FILE);
-        let text = read_bounded(&path, MAX_MANIFEST_BYTES).map_err(|source| ManifestError::Read {
-            path: path.clone(),
-            source,
-        })?;
+        let text =
+            read_bounded(&path, MAX_MANIFEST_BYTES).map_err(|source| ManifestError::Read {
+                path: path.clone(),
+                source,
+            })?;
         if let Err(problem) = check_yaml_depth(&text, MAX_MANIFEST_DEPTH) {
             return Err(ManifestError::Invalid { path, problem });
         }
@@ -384,9 +385,11 @@ impl Manifest {
         })?;
         manifest.dir = dir.to_path_buf();
         for guest in &manifest.guests {
-            check_component_path(dir, &guest.component).map_err(|problem| ManifestError::Invalid {
-                path: path.clone(),
-                problem: format!("guest {}: component {problem}", guest.name),
+            check_component_path(dir, &guest.component).map_err(|problem| {
+                ManifestError::Invalid {
+                    path: path.clone(),
+                    problem: format!("guest {}: component {problem}", guest.name),
+                }
             })?;
         }
         Ok(manifest)
@@ -682,7 +685,6 @@ mod bounds_tests {
         }
     }
 }
-
 
 #[cfg(all(test, feature = "yaml"))]
 mod tests {

@@ -59,7 +59,10 @@ pub fn hook_run(
         values: values.to_string(),
         config_values: config_values.to_string(),
     };
-    let out = Invocation::new(HOST).hooks_dir(hooks_dir).hook_run(index, &inputs).unwrap();
+    let out = Invocation::new(HOST)
+        .hooks_dir(hooks_dir)
+        .hook_run(index, &inputs)
+        .unwrap();
     Run {
         code: out.code,
         stdout: out.stdout,
@@ -75,7 +78,10 @@ pub fn hook_run(
 /// stdout, stderr).
 pub fn host(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let mut invocation = Invocation::new(HOST);
-    invocation.env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    invocation.env = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
     let out = invocation.plain(args).unwrap();
     (out.code, out.stdout, out.stderr)
 }

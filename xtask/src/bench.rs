@@ -19,14 +19,23 @@ pub fn run(args: &[String]) -> Result<()> {
     };
     let root = crate::root();
     let hooks = crate::dist(false)?;
-    crate::run(Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).args(["build", "--release", "--locked", "-p", "native-state-sync"]))?;
+    crate::run(
+        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "native-state-sync",
+        ]),
+    )?;
     let example = root.join("examples/enable-migration");
     let work = tempfile::tempdir()?;
     let exe = hooks.join("wasm-hooks");
     let cache = work.path().join("cache");
     let wasm = |cache: &Path| {
         let mut c = Command::new(&exe);
-        c.args(["hook", "run", "0"]).env("WASM_HOOKS_CACHE_DIR", cache);
+        c.args(["hook", "run", "0"])
+            .env("WASM_HOOKS_CACHE_DIR", cache);
         c
     };
     run_once(&mut wasm(&cache), &example, work.path())?; // fills the cache
@@ -36,12 +45,23 @@ pub fn run(args: &[String]) -> Result<()> {
         run_once(&mut wasm(&cache), &example, work.path())
     })?;
     let native_exe = root.join("target/release/native-state-sync");
-    let native = measure(runs, || run_once(&mut Command::new(&native_exe), &example, work.path()))?;
+    let native = measure(runs, || {
+        run_once(&mut Command::new(&native_exe), &example, work.path())
+    })?;
     let table = table(runs, warm, cold, native);
-    let python = python::table(&hooks, runs, &example, work.path(), python::Rust { warm, cold })?;
+    let python = python::table(
+        &hooks,
+        runs,
+        &example,
+        work.path(),
+        python::Rust { warm, cold },
+    )?;
     let table = format!("{table}\n{python}");
     println!("\n{table}");
-    std::fs::write(root.join("bench/RESULTS.md"), format!("<!-- written by `cargo xtask bench` -->\n{table}"))?;
+    std::fs::write(
+        root.join("bench/RESULTS.md"),
+        format!("<!-- written by `cargo xtask bench` -->\n{table}"),
+    )?;
     Ok(())
 }
 
@@ -60,7 +80,10 @@ fn run_once(cmd: &mut Command, example: &Path, work: &Path) -> Result<()> {
         .env("LOG_LEVEL", "error")
         .output()?;
     if !out.status.success() {
-        bail!("benchmark run failed: {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "benchmark run failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     Ok(())
 }
@@ -91,6 +114,10 @@ fn table(runs: usize, warm: Duration, cold: Duration, native: Duration) -> Strin
         ms(cold),
         cold.as_secs_f64() / native.as_secs_f64(),
         if ratio <= 1.5 { "met" } else { "not met" },
-        if cold < Duration::from_millis(100) { "met" } else { "not met" },
+        if cold < Duration::from_millis(100) {
+            "met"
+        } else {
+            "not met"
+        },
     )
 }

@@ -20,14 +20,22 @@ pub fn run(name: Option<&str>) -> Result<()> {
     if list.code != 0 {
         bail!("hook list failed:\n{}", list.stderr);
     }
-    let names: Vec<String> = list.stdout.lines().skip(1).filter_map(|l| l.split_once(" - ").map(|(_, n)| n.to_owned())).collect();
+    let names: Vec<String> = list
+        .stdout
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(" - ").map(|(_, n)| n.to_owned()))
+        .collect();
     println!("\n$ dist/hooks/wasm-hooks hook list\n{}", list.stdout);
     let mut inputs = inputs_from_folder(&example)?;
     let mut values: Value = serde_json::from_str(&inputs.values)?;
     for (index, hook) in names.iter().enumerate() {
         inputs.values = values.to_string();
         let out = host.hook_run(index, &inputs)?;
-        println!("\n$ dist/hooks/wasm-hooks hook run {index}   # {hook}\n(exit {})", out.code);
+        println!(
+            "\n$ dist/hooks/wasm-hooks hook run {index}   # {hook}\n(exit {})",
+            out.code
+        );
         print!("{}", out.stderr);
         if out.code != 0 {
             bail!("hook {hook} failed");
@@ -43,9 +51,15 @@ pub fn run(name: Option<&str>) -> Result<()> {
             }
         }
         // Each hook sees the values the previous one patched, as before Helm.
-        let patch: json_patch::Patch = serde_json::from_value(Value::Array(parse_stream(&out.outputs.values_patch).map_err(anyhow::Error::msg)?))?;
-        json_patch::patch(&mut values, &patch).context("applying the values patch as Deckhouse would")?;
+        let patch: json_patch::Patch = serde_json::from_value(Value::Array(
+            parse_stream(&out.outputs.values_patch).map_err(anyhow::Error::msg)?,
+        ))?;
+        json_patch::patch(&mut values, &patch)
+            .context("applying the values patch as Deckhouse would")?;
     }
-    println!("\nvalues after the hooks:\n{}", serde_json::to_string_pretty(&values["sdsReplicatedVolume"])?);
+    println!(
+        "\nvalues after the hooks:\n{}",
+        serde_json::to_string_pretty(&values["sdsReplicatedVolume"])?
+    );
     Ok(())
 }

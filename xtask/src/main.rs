@@ -15,7 +15,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Link flags for the shipped host binary (the final crate only; dependencies are unchanged).
-const STATIC: [&str; 4] = ["-C", "target-feature=+crt-static", "-C", "relocation-model=static"];
+const STATIC: [&str; 4] = [
+    "-C",
+    "target-feature=+crt-static",
+    "-C",
+    "relocation-model=static",
+];
 
 /// The guests that ship; test guests stay out of dist.
 const SHIPPED_GUESTS: [&str; 3] = ["guest-hook", "guest-render", "guest-migrate"];
@@ -28,18 +33,26 @@ fn main() -> Result<()> {
         Some("bench") => bench::run(&args[1..]),
         Some("bench-migrate") => bench_migrate::run(&args[1..]),
         Some("rbac") => rbac(),
-        _ => bail!("usage: cargo xtask dist [--precompile] | example [NAME] | bench [--runs N] | bench-migrate | rbac"),
+        _ => bail!(
+            "usage: cargo xtask dist [--precompile] | example [NAME] | bench [--runs N] | bench-migrate | rbac"
+        ),
     }
 }
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Runs a command in the root, failing with its name when it fails.
 pub fn run(cmd: &mut Command) -> Result<()> {
-    let status = cmd.current_dir(root()).status().with_context(|| format!("cannot start {cmd:?}"))?;
+    let status = cmd
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("cannot start {cmd:?}"))?;
     if !status.success() {
         bail!("{cmd:?} failed with {status}");
     }
@@ -58,8 +71,24 @@ const JOB_RBAC_TEMPLATE: &str = "templates/migration/rbac.yaml";
 /// custom kinds from tests/crds (`wasm-hooks rbac --chart`); tests/helm.rs fails until this ran.
 fn rbac() -> Result<()> {
     run(cargo()
-        .args(["run", "--quiet", "--locked", "-p", "wasm-hooks", "--", "--hooks-dir", "."])
-        .args(["rbac", JOB_GUEST, "--crds", "tests/crds", "--chart", JOB_RBAC_TEMPLATE]))?;
+        .args([
+            "run",
+            "--quiet",
+            "--locked",
+            "-p",
+            "wasm-hooks",
+            "--",
+            "--hooks-dir",
+            ".",
+        ])
+        .args([
+            "rbac",
+            JOB_GUEST,
+            "--crds",
+            "tests/crds",
+            "--chart",
+            JOB_RBAC_TEMPLATE,
+        ]))?;
     println!("{JOB_RBAC_TEMPLATE}: rules regenerated for guest {JOB_GUEST} from grants.yaml");
     Ok(())
 }
@@ -69,10 +98,29 @@ pub fn dist(precompile: bool) -> Result<PathBuf> {
     let root = root();
     // A static, non-PIE binary: Deckhouse may run hooks chrooted with little but the hooks
     // folder visible, and skipping the dynamic loader's relocations saves ~1 ms per run.
-    run(cargo().args(["rustc", "--release", "--locked", "-p", "wasm-hooks", "--bin", "wasm-hooks", "--"]).args(STATIC))?;
+    run(cargo()
+        .args([
+            "rustc",
+            "--release",
+            "--locked",
+            "-p",
+            "wasm-hooks",
+            "--bin",
+            "wasm-hooks",
+            "--",
+        ])
+        .args(STATIC))?;
     let guest_target = root.join("target/wasm-guests");
     let mut build = cargo();
-    build.args(["build", "--release", "--locked", "--target", "wasm32-wasip2"]).env("CARGO_TARGET_DIR", &guest_target);
+    build
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            "wasm32-wasip2",
+        ])
+        .env("CARGO_TARGET_DIR", &guest_target);
     for g in SHIPPED_GUESTS {
         build.args(["-p", g]);
     }
@@ -83,11 +131,17 @@ pub fn dist(precompile: bool) -> Result<PathBuf> {
         std::fs::remove_dir_all(&hooks).context("clearing dist/hooks")?;
     }
     std::fs::create_dir_all(&guests)?;
-    copy(&root.join("target/release/wasm-hooks"), &hooks.join("wasm-hooks"))?;
+    copy(
+        &root.join("target/release/wasm-hooks"),
+        &hooks.join("wasm-hooks"),
+    )?;
     copy(&root.join("grants.yaml"), &guests.join("grants.yaml"))?;
     for g in SHIPPED_GUESTS {
         let file = format!("{}.wasm", g.replace('-', "_"));
-        copy(&guest_target.join("wasm32-wasip2/release").join(&file), &guests.join(&file))?;
+        copy(
+            &guest_target.join("wasm32-wasip2/release").join(&file),
+            &guests.join(&file),
+        )?;
     }
     if precompile {
         run(Command::new(hooks.join("wasm-hooks")).arg("precompile"))?;
@@ -95,20 +149,25 @@ pub fn dist(precompile: bool) -> Result<PathBuf> {
     helm_lint(&root);
     println!("dist/hooks/ is ready:");
     for entry in walk(&hooks) {
-        println!("  {}", entry.strip_prefix(&root).unwrap_or(&entry).display());
+        println!(
+            "  {}",
+            entry.strip_prefix(&root).unwrap_or(&entry).display()
+        );
     }
     Ok(hooks)
 }
 
 fn copy(from: &Path, to: &Path) -> Result<()> {
-    std::fs::copy(from, to).with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    std::fs::copy(from, to)
+        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
     Ok(())
 }
 
 /// `helm lint` the chart when helm is at hand; dist does not need it.
 fn helm_lint(root: &Path) {
     let helm = std::env::var("HELM").ok().map(PathBuf::from).or_else(|| {
-        let cached = PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/wasm-hooks/helm-v3.17/helm/helm");
+        let cached = PathBuf::from(std::env::var("HOME").unwrap_or_default())
+            .join(".cache/wasm-hooks/helm-v3.17/helm/helm");
         cached.exists().then_some(cached)
     });
     match helm {

@@ -16,7 +16,9 @@ fn migrator_grants() -> Vec<Grant> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let text = std::fs::read_to_string(root.join("grants.yaml")).expect("grants.yaml");
     let manifest = Manifest::parse(&text).expect("grants.yaml is a valid manifest");
-    let me = manifest.guest("control-plane-migrator").expect("control-plane-migrator entry");
+    let me = manifest
+        .guest("control-plane-migrator")
+        .expect("control-plane-migrator entry");
     me.grants.clone()
 }
 
@@ -38,7 +40,12 @@ fn allows(grant: &Grant, call: &Call) -> bool {
             grants.allows_list(&query)
         }
         (Some(name), _) => {
-            let target = ObjectRef { api_version: call.api_version.clone(), kind: call.kind.clone(), namespace: call.namespace.clone(), name: name.clone() };
+            let target = ObjectRef {
+                api_version: call.api_version.clone(),
+                kind: call.kind.clone(),
+                namespace: call.namespace.clone(),
+                name: name.clone(),
+            };
             grants.allows(verb, &target)
         }
         (None, _) => false,

@@ -10,8 +10,17 @@ pub use hooks_manifest::Grants;
 
 /// `Ok` when `guest` may `verb` this object; otherwise the audit line is logged and the
 /// `forbidden` answer returned.
-pub fn check(grants: &Grants, guest: &str, verb: Verb, target: &ObjectRef) -> Result<(), KubeError> {
-    if grants.allows(verb, target) { Ok(()) } else { Err(deny(guest, verb, &target.to_string())) }
+pub fn check(
+    grants: &Grants,
+    guest: &str,
+    verb: Verb,
+    target: &ObjectRef,
+) -> Result<(), KubeError> {
+    if grants.allows(verb, target) {
+        Ok(())
+    } else {
+        Err(deny(guest, verb, &target.to_string()))
+    }
 }
 
 /// Like [`check`] for a list: some rule must let the guest list the kind.
@@ -19,7 +28,11 @@ pub fn check_list(grants: &Grants, guest: &str, query: &ListQuery) -> Result<(),
     if grants.allows_list(query) {
         Ok(())
     } else {
-        Err(deny(guest, Verb::List, &format!("{} ({})", query.kind, query.api_version)))
+        Err(deny(
+            guest,
+            Verb::List,
+            &format!("{} ({})", query.kind, query.api_version),
+        ))
     }
 }
 
@@ -41,4 +54,3 @@ pub fn deny(guest: &str, verb: Verb, what: &str) -> KubeError {
         "{guest} may not {verb} {what}: not granted in grants.yaml"
     ))
 }
-

@@ -14,11 +14,9 @@ use super::grants::{self, Grants};
 use super::types::{
     self, CreateMode, DeleteMode, KubeError, ListQuery, ObjectRef, PatchKind, PatchOptions,
 };
-use crate::manifest::{Limits, Verb};
-use crate::bindings::hook::deckhouse::hooks::{
-    kubernetes::Host, types::Host as TypesHost,
-};
+use crate::bindings::hook::deckhouse::hooks::{kubernetes::Host, types::Host as TypesHost};
 use crate::bindings::{self as wit};
+use crate::manifest::{Limits, Verb};
 use serde_json::Value;
 
 /// A guest's Kubernetes access: who it is, its grants, and where calls go.

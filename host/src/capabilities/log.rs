@@ -4,10 +4,10 @@
 //! `limits.maxLogLine` characters and a run's lines at `limits.maxLogBytes` bytes; past
 //! that one line says so and the rest are dropped.
 
-use crate::logging::{self, Level};
-use crate::manifest::Limits;
 use crate::bindings::LogLevel;
 use crate::bindings::hook::deckhouse::hooks::log::Host;
+use crate::logging::{self, Level};
+use crate::manifest::Limits;
 use serde_json::{Map, Value};
 
 /// Longest guest message kept: Deckhouse cuts lines at 10,000 characters anyway.

@@ -5,11 +5,11 @@
 //! object gets a consistent answer.
 
 use super::backend::KubeBackend;
-use hooks_manifest::{FieldSelector, LabelSelector};
 use super::types::{
     CreateMode, DeleteMode, KubeError, ListPage, ListQuery, ObjectRef, PatchKind, PatchOptions,
     apply_patch,
 };
+use hooks_manifest::{FieldSelector, LabelSelector};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -5,6 +5,8 @@
 //! memory apply per step) and the guest keeps no state between steps, so a killed Job
 //! started again continues from the cluster's state.
 
+use crate::bindings::job::JobGuestPre;
+use crate::bindings::{Report, StepResult};
 use crate::capabilities::backend::KubeBackend;
 use crate::capabilities::grants::Grants;
 use crate::capabilities::kubernetes::KubeCtx;
@@ -14,8 +16,6 @@ use crate::cli::{Cli, JobArgs};
 use crate::error::{HostError, Result};
 use crate::logging;
 use crate::manifest::{Guest, World};
-use crate::bindings::job::JobGuestPre;
-use crate::bindings::{Report, StepResult};
 use crate::runtime::guest::{ImportsState, Prepared, Runtime};
 use crate::runtime::state::Imports;
 use serde_json::{Map, Value};

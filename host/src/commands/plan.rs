@@ -1,10 +1,10 @@
 //! `plan`: the gating table and the state diagram, produced by running the render guest
 //! itself, so the documentation cannot drift from the logic.
 
+use crate::bindings::{Decision, PlanInput, StateMachine};
 use crate::cli::Cli;
 use crate::error::{HostError, Result};
 use crate::manifest::{Guest, World};
-use crate::bindings::{Decision, PlanInput, StateMachine};
 use std::fmt::Write;
 use std::process::ExitCode;
 

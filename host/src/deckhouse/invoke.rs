@@ -42,15 +42,25 @@ impl Chroot {
         for dir in SYSTEM_DIRS.iter().chain(&["tmp", "dev", "proc/sys/kernel"]) {
             std::fs::create_dir_all(root.join(dir))?;
         }
-        std::fs::copy("/proc/sys/kernel/cap_last_cap", root.join("proc/sys/kernel/cap_last_cap"))?;
+        std::fs::copy(
+            "/proc/sys/kernel/cap_last_cap",
+            root.join("proc/sys/kernel/cap_last_cap"),
+        )?;
         let null = root.join("dev/null");
         if !null.exists() {
-            let made = Command::new("/usr/bin/mknod").arg(&null).args(["c", "1", "3"]).status()?;
+            let made = Command::new("/usr/bin/mknod")
+                .arg(&null)
+                .args(["c", "1", "3"])
+                .status()?;
             if !made.success() {
-                return Err(io::Error::other("mknod /dev/null failed (the chroot needs root)"));
+                return Err(io::Error::other(
+                    "mknod /dev/null failed (the chroot needs root)",
+                ));
             }
         }
-        Ok(Self { root: root.to_path_buf() })
+        Ok(Self {
+            root: root.to_path_buf(),
+        })
     }
 
     /// The command that enters the chroot, in a private mount namespace, and runs
@@ -66,8 +76,18 @@ impl Chroot {
         script.push_str("exec /usr/bin/env -u ROOT -u PATH /usr/sbin/chroot \"$ROOT\" \"$@\"\n");
         let mut cmd = Command::new("/usr/bin/unshare");
         cmd.env_clear();
-        cmd.args(["--mount", "--propagation", "private", "/bin/sh", "-c", &script, "chroot-hook"]).arg(binary);
-        cmd.env("ROOT", &self.root).env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+        cmd.args([
+            "--mount",
+            "--propagation",
+            "private",
+            "/bin/sh",
+            "-c",
+            &script,
+            "chroot-hook",
+        ])
+        .arg(binary);
+        cmd.env("ROOT", &self.root)
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
         cmd
     }
 }
@@ -189,7 +209,11 @@ impl Invocation {
         let (work, inside) = match &self.chroot {
             Some(chroot) => {
                 let work = tempfile::tempdir_in(chroot.root.join("tmp"))?;
-                let name = work.path().file_name().map(PathBuf::from).unwrap_or_default();
+                let name = work
+                    .path()
+                    .file_name()
+                    .map(PathBuf::from)
+                    .unwrap_or_default();
                 (work, Path::new("/tmp").join(name))
             }
             None => {

@@ -2,6 +2,9 @@
 //! does between reading Deckhouse's files and writing its outputs.
 
 use super::config::check_watches;
+use crate::bindings::hook::HookGuestPre;
+use crate::bindings::hook_api::HookInput;
+use crate::bindings::render::RenderGuestPre;
 use crate::capabilities::grants::Grants;
 use crate::capabilities::kubernetes::KubeCtx;
 use crate::capabilities::log::LogCtx;
@@ -14,9 +17,6 @@ use crate::protocol::env::{self, BINDING_CONTEXT_PATH, CONFIG_VALUES_PATH, VALUE
 use crate::protocol::hook_config::{self, HookConfig};
 use crate::protocol::output::RunOutput;
 use crate::protocol::{metrics, object_ops, values_patch};
-use crate::bindings::hook::HookGuestPre;
-use crate::bindings::hook_api::HookInput;
-use crate::bindings::render::RenderGuestPre;
 use crate::runtime::guest::{ImportsState, Prepared, RenderState, Runtime};
 use crate::runtime::state::Imports;
 use crate::runtime::{budget, convert};
@@ -186,7 +186,9 @@ fn run_hook(
             what: "object operation",
             problem: format!(
                 "operation {i} ({}): {problem}",
-                op.get("operation").and_then(Value::as_str).unwrap_or("no operation")
+                op.get("operation")
+                    .and_then(Value::as_str)
+                    .unwrap_or("no operation")
             ),
         })?;
     }

@@ -46,7 +46,10 @@ impl BindingContexts {
     /// Parses the JSON text of a binding context array.
     pub fn parse(raw: &str) -> Result<Self, String> {
         let contexts = hooks_manifest::binding_context::parse(raw).map_err(|e| e.to_string())?;
-        Ok(Self { contexts, raw: raw.to_owned() })
+        Ok(Self {
+            contexts,
+            raw: raw.to_owned(),
+        })
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &BindingContext> {
@@ -75,13 +78,24 @@ impl BindingContexts {
     /// The current objects and the kinds of `watched` whose state this run knows.
     pub fn current_objects(&self, watched: &[WatchedKind]) -> CurrentObjects {
         let folded = Folded::new(&self.contexts);
-        let observed = watched.iter().filter(|w| folded.delivered(&w.binding)).map(|w| (w.api_version.clone(), w.kind.clone())).collect();
-        CurrentObjects { objects: folded.objects().into_values().collect(), observed }
+        let observed = watched
+            .iter()
+            .filter(|w| folded.delivered(&w.binding))
+            .map(|w| (w.api_version.clone(), w.kind.clone()))
+            .collect();
+        CurrentObjects {
+            objects: folded.objects().into_values().collect(),
+            observed,
+        }
     }
 }
 
 fn input(path: &Path, problem: String) -> HostError {
-    HostError::Input { what: "binding context", path: path.to_path_buf(), problem }
+    HostError::Input {
+        what: "binding context",
+        path: path.to_path_buf(),
+        problem,
+    }
 }
 
 #[cfg(test)]
@@ -107,7 +121,11 @@ mod tests {
     fn errors_name_the_bad_element() {
         let err = BindingContexts::parse(r#"[{"binding":"a"},{"nobinding":1}]"#).unwrap_err();
         assert!(err.contains("element 1"), "{err}");
-        assert!(BindingContexts::parse(r#"{"binding":"a"}"#).unwrap_err().contains("array"));
+        assert!(
+            BindingContexts::parse(r#"{"binding":"a"}"#)
+                .unwrap_err()
+                .contains("array")
+        );
     }
 
     #[test]

@@ -142,8 +142,8 @@ pub fn error_message(guest: &Guest, message: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::bindings::hook_api::{Metric, MetricAction, ValuesOpKind};
     use super::*;
+    use crate::bindings::hook_api::{Metric, MetricAction, ValuesOpKind};
     use crate::manifest::{Limits, MetricsGrant};
     use crate::protocol::values_patch;
     use proptest::prelude::*;

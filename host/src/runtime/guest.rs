@@ -2,15 +2,15 @@
 //! per process ([`Prepared`]); each run (each Job step) gets a fresh [`Instance`] from it.
 //! Every trap, panic or limit hit becomes an error that names the guest and the cause.
 
+use super::cache::{ComponentCache, Origin};
+use super::engine;
+use super::limiter::MemoryExceeded;
+use super::state::{CAPTURE_BYTES, Caps, GuestState, Imports};
 use crate::bindings::hook::deckhouse::hooks::{kubernetes, log, types};
 use crate::bindings::{
     hook::HookGuest, hook::HookGuestPre, job::JobGuest, job::JobGuestPre, render::RenderGuest,
     render::RenderGuestPre,
 };
-use super::cache::{ComponentCache, Origin};
-use super::engine;
-use super::limiter::MemoryExceeded;
-use super::state::{CAPTURE_BYTES, Caps, GuestState, Imports};
 use crate::capabilities::kubernetes::KubeCtx;
 use crate::capabilities::log::LogCtx;
 use crate::error::{HostError, Result};

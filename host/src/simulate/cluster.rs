@@ -2,11 +2,11 @@
 //! guest calls, with the faults the simulator injects at a chosen call.
 
 use crate::capabilities::backend::KubeBackend;
-use hooks_manifest::FieldSelector;
 use crate::capabilities::types::apply_patch;
 use crate::capabilities::types::{
     CreateMode, DeleteMode, KubeError, ListPage, ListQuery, ObjectRef, PatchKind, PatchOptions,
 };
+use hooks_manifest::FieldSelector;
 use kube_memstore::{Key, Store, StoreError};
 use serde_json::Value;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -105,7 +105,10 @@ impl Scenario {
                     .map_err(|e| bad(&path, format!("cannot load an object: {e}")))?;
             }
         }
-        for object in [super::world::module_config(self.new_control_plane), super::world::new_control_plane_crd()] {
+        for object in [
+            super::world::module_config(self.new_control_plane),
+            super::world::new_control_plane_crd(),
+        ] {
             // A scenario may bring its own; the one in the scenario's files wins.
             let _ = store.create(object);
         }

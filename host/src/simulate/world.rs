@@ -4,13 +4,13 @@
 
 use super::SimError;
 use super::cluster::{CallFault, StoreBackend, apply_operation, merged};
+use crate::bindings::StepResult;
 use crate::commands::job::Job;
 use crate::deckhouse::run::{PreparedGuest, RunInputs, run_prepared};
 use crate::error::HostError;
 use crate::manifest::Guest;
 use crate::protocol::binding_context::BindingContexts;
 use crate::protocol::hook_config::KubeBinding;
-use crate::bindings::StepResult;
 use crate::runtime::guest::Runtime;
 use kube_memstore::{Key, Store};
 use serde::{Deserialize, Serialize};
@@ -375,7 +375,10 @@ impl World {
     fn set_switch(&mut self, key: &str, on: bool) {
         self.new_control_plane = on;
         // The switch lives in the ModuleConfig, which the Job's pre-flight reads.
-        let _ = self.store.merge_patch(&module_config_key(), &json!({"spec": {"settings": {"newControlPlane": on}}}));
+        let _ = self.store.merge_patch(
+            &module_config_key(),
+            &json!({"spec": {"settings": {"newControlPlane": on}}}),
+        );
         self.values[key]["newControlPlane"] = json!(on);
         if let Some(before) = &mut self.before_restart {
             before[key]["newControlPlane"] = json!(on);
@@ -659,8 +662,15 @@ impl World {
             let name = rv["metadata"]["name"].as_str().unwrap_or_default();
             // The rvr-controller labels each DRBDResource with its volume (the Job's Pass 2
             // finds them by that label, as the real migrator does).
-            for d in drbd.iter().filter(|d| d["spec"]["actualNameOnTheNode"] == name) {
-                let labelled = d.pointer("/metadata/labels/sds-replicated-volume.deckhouse.io~1replicated-volume").is_some();
+            for d in drbd
+                .iter()
+                .filter(|d| d["spec"]["actualNameOnTheNode"] == name)
+            {
+                let labelled = d
+                    .pointer(
+                        "/metadata/labels/sds-replicated-volume.deckhouse.io~1replicated-volume",
+                    )
+                    .is_some();
                 if let (false, Ok(key)) = (labelled, Key::of(d)) {
                     let label = json!({"metadata": {"labels": {"sds-replicated-volume.deckhouse.io/replicated-volume": name}}});
                     let _ = self.store.merge_patch(&key, &label);
@@ -793,7 +803,12 @@ fn configmap_key() -> Key {
 
 /// The module's ModuleConfig, where an administrator sets `newControlPlane`.
 pub fn module_config_key() -> Key {
-    Key { api_version: "deckhouse.io/v1alpha1".into(), kind: "ModuleConfig".into(), namespace: None, name: "sds-replicated-volume".into() }
+    Key {
+        api_version: "deckhouse.io/v1alpha1".into(),
+        kind: "ModuleConfig".into(),
+        namespace: None,
+        name: "sds-replicated-volume".into(),
+    }
 }
 
 /// The ModuleConfig as Deckhouse keeps it, with the switch as given.

@@ -10,7 +10,11 @@ use std::process::Command;
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    let root = manifest_dir.ancestors().nth(3).expect("tests/support/artifacts sits three levels below the root").to_path_buf();
+    let root = manifest_dir
+        .ancestors()
+        .nth(3)
+        .expect("tests/support/artifacts sits three levels below the root")
+        .to_path_buf();
     let guests = guest_crates(&root);
     for (_, dir) in &guests {
         println!("cargo:rerun-if-changed={}", dir.display());
@@ -31,7 +35,11 @@ fn main() {
         root.display().to_string(),
         names.join(", ")
     );
-    std::fs::write(PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("gen.rs"), generated).unwrap();
+    std::fs::write(
+        PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("gen.rs"),
+        generated,
+    )
+    .unwrap();
 }
 
 /// (package name, crate dir) of every guest crate.
@@ -49,7 +57,11 @@ fn guest_crates(root: &Path) -> Vec<(String, PathBuf)> {
     dirs.into_iter()
         .filter_map(|dir| {
             let toml = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
-            let name = toml.lines().find_map(|l| l.trim().strip_prefix("name = ").map(|n| n.trim_matches('"').to_owned()))?;
+            let name = toml.lines().find_map(|l| {
+                l.trim()
+                    .strip_prefix("name = ")
+                    .map(|n| n.trim_matches('"').to_owned())
+            })?;
             Some((name, dir))
         })
         .collect()
@@ -69,7 +81,9 @@ fn build(root: &Path, target_dir: &Path, guests: &[(String, PathBuf)]) {
     }
     let status = cmd.status().expect("cannot run cargo to build the guests");
     if !status.success() {
-        panic!("building the guest components failed; is the target installed? run `rustup target add wasm32-wasip2`");
+        panic!(
+            "building the guest components failed; is the target installed? run `rustup target add wasm32-wasip2`"
+        );
     }
 }
 
@@ -78,6 +92,7 @@ fn assemble(root: &Path, wasm_dir: &Path, hooks: &Path, guests: &[(String, PathB
     std::fs::copy(root.join("grants.yaml"), hooks.join("grants.yaml")).unwrap();
     for (name, _) in guests {
         let file = format!("{}.wasm", name.replace('-', "_"));
-        std::fs::copy(wasm_dir.join(&file), hooks.join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        std::fs::copy(wasm_dir.join(&file), hooks.join(&file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
     }
 }

@@ -6,7 +6,9 @@
 mod component {
     wit_bindgen::generate!({ path: "../../../wit", world: "hook-guest" });
 
-    use deckhouse::hooks::types::{CreateMode, DeleteMode, KubeError, LogLevel, ObjectRef, PatchKind, PatchOptions};
+    use deckhouse::hooks::types::{
+        CreateMode, DeleteMode, KubeError, LogLevel, ObjectRef, PatchKind, PatchOptions,
+    };
     use deckhouse::hooks::{kubernetes, log};
     use exports::deckhouse::hooks::hook::{
         Guest, HookConfig, HookInput, HookOutput, KubeBinding, Metric, MetricAction,
@@ -60,7 +62,12 @@ mod component {
     }
 
     fn probe() -> ObjectRef {
-        ObjectRef { api_version: "v1".into(), kind: "ConfigMap".into(), namespace: Some("probe-ns".into()), name: "probe".into() }
+        ObjectRef {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            namespace: Some("probe-ns".into()),
+            name: "probe".into(),
+        }
     }
 
     fn secret() -> ObjectRef {
@@ -293,25 +300,64 @@ mod component {
                 }
                 // Outputs Deckhouse would reject: the host must fail the run, naming them.
                 "empty-merge-patch" => {
-                    let _ = kubernetes::patch(&probe(), PatchKind::Merge, "{}", &PatchOptions { subresource: None, ignore_missing_object: false });
+                    let _ = kubernetes::patch(
+                        &probe(),
+                        PatchKind::Merge,
+                        "{}",
+                        &PatchOptions {
+                            subresource: None,
+                            ignore_missing_object: false,
+                        },
+                    );
                     outcome("empty-merge-patch", Ok("queued".into()))
                 }
                 "remove-first-json-patch" => {
-                    let _ = kubernetes::patch(&probe(), PatchKind::Json, r#"[{"op":"remove","path":"/data/state"}]"#, &PatchOptions { subresource: None, ignore_missing_object: false });
+                    let _ = kubernetes::patch(
+                        &probe(),
+                        PatchKind::Json,
+                        r#"[{"op":"remove","path":"/data/state"}]"#,
+                        &PatchOptions {
+                            subresource: None,
+                            ignore_missing_object: false,
+                        },
+                    );
                     outcome("remove-first-json-patch", Ok("queued".into()))
                 }
                 "bad-metric" => Ok(HookOutput {
                     values_patch: vec![],
                     config_values_patch: vec![],
-                    metrics: vec![Metric { name: "1-not-prometheus".into(), group: None, action: MetricAction::Set, value: 1.0, labels: vec![], buckets: vec![] }],
+                    metrics: vec![Metric {
+                        name: "1-not-prometheus".into(),
+                        group: None,
+                        action: MetricAction::Set,
+                        value: 1.0,
+                        labels: vec![],
+                        buckets: vec![],
+                    }],
                 }),
                 // Every output kind at once, all valid.
                 "all-outputs" => {
-                    let _ = kubernetes::patch(&probe(), PatchKind::Merge, r#"{"data":{"state":"y"}}"#, &PatchOptions { subresource: None, ignore_missing_object: true });
+                    let _ = kubernetes::patch(
+                        &probe(),
+                        PatchKind::Merge,
+                        r#"{"data":{"state":"y"}}"#,
+                        &PatchOptions {
+                            subresource: None,
+                            ignore_missing_object: true,
+                        },
+                    );
                     let _ = kubernetes::delete(&probe(), DeleteMode::Orphan);
                     Ok(HookOutput {
-                        values_patch: vec![ValuesOp { op: ValuesOpKind::Add, path: "/internal/x".into(), value: Some("1".into()) }],
-                        config_values_patch: vec![ValuesOp { op: ValuesOpKind::Add, path: "/enabled".into(), value: Some("true".into()) }],
+                        values_patch: vec![ValuesOp {
+                            op: ValuesOpKind::Add,
+                            path: "/internal/x".into(),
+                            value: Some("1".into()),
+                        }],
+                        config_values_patch: vec![ValuesOp {
+                            op: ValuesOpKind::Add,
+                            path: "/enabled".into(),
+                            value: Some("true".into()),
+                        }],
                         metrics: vec![Metric {
                             name: "probe_seconds".into(),
                             group: Some("probe".into()),

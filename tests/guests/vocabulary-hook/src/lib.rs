@@ -19,7 +19,12 @@ mod component {
     }
 
     fn cm(name: &str) -> ObjectRef {
-        ObjectRef { api_version: "v1".into(), kind: "ConfigMap".into(), namespace: Some("d8-vocabulary".into()), name: name.into() }
+        ObjectRef {
+            api_version: "v1".into(),
+            kind: "ConfigMap".into(),
+            namespace: Some("d8-vocabulary".into()),
+            name: name.into(),
+        }
     }
 
     fn object(name: &str, value: &str) -> String {
@@ -27,7 +32,14 @@ mod component {
     }
 
     fn metric(name: &str, action: MetricAction, value: f64, buckets: &[f64]) -> Metric {
-        Metric { name: name.into(), group: Some("d8_vocabulary".into()), action, value, labels: vec![("kind".into(), "probe".into())], buckets: buckets.to_vec() }
+        Metric {
+            name: name.into(),
+            group: Some("d8_vocabulary".into()),
+            action,
+            value,
+            labels: vec![("kind".into(), "probe".into())],
+            buckets: buckets.to_vec(),
+        }
     }
 
     impl Guest for Vocabulary {
@@ -35,8 +47,16 @@ mod component {
             let labels = LabelSelector {
                 match_labels: vec![("app".into(), "probe".into())],
                 match_expressions: vec![
-                    LabelRequirement { key: "tier".into(), operator: LabelOperator::In, values: strings(&["a", "b"]) },
-                    LabelRequirement { key: "legacy".into(), operator: LabelOperator::DoesNotExist, values: vec![] },
+                    LabelRequirement {
+                        key: "tier".into(),
+                        operator: LabelOperator::In,
+                        values: strings(&["a", "b"]),
+                    },
+                    LabelRequirement {
+                        key: "legacy".into(),
+                        operator: LabelOperator::DoesNotExist,
+                        values: vec![],
+                    },
                 ],
             };
             let base = KubeBinding {
@@ -67,9 +87,16 @@ mod component {
                     KubeBinding {
                         name: "configs".into(),
                         name_selector: strings(&["probe", "other"]),
-                        namespace: Some(NamespaceSelector { match_names: strings(&["d8-vocabulary"]), label_selector: None }),
+                        namespace: Some(NamespaceSelector {
+                            match_names: strings(&["d8-vocabulary"]),
+                            label_selector: None,
+                        }),
                         label_selector: Some(labels),
-                        field_selector: vec![FieldRequirement { field: "metadata.name".into(), operator: FieldOperator::NotEquals, value: "ignored".into() }],
+                        field_selector: vec![FieldRequirement {
+                            field: "metadata.name".into(),
+                            operator: FieldOperator::NotEquals,
+                            value: "ignored".into(),
+                        }],
                         execute_hook_on_event: Some(vec![WatchEvent::Added, WatchEvent::Deleted]),
                         execute_hook_on_synchronization: Some(true),
                         wait_for_synchronization: Some(false),
@@ -90,15 +117,27 @@ mod component {
                         ..base
                     },
                 ],
-                schedule: vec![ScheduleBinding { name: "every-hour".into(), crontab: "0 * * * *".into(), queue: None, group: None, include_snapshots_from: vec![] }],
-                settings: Some(RunSettings { execution_min_interval_ms: 2500, execution_burst: 3 }),
+                schedule: vec![ScheduleBinding {
+                    name: "every-hour".into(),
+                    crontab: "0 * * * *".into(),
+                    queue: None,
+                    group: None,
+                    include_snapshots_from: vec![],
+                }],
+                settings: Some(RunSettings {
+                    execution_min_interval_ms: 2500,
+                    execution_burst: 3,
+                }),
                 allow_failure: false,
                 readiness_interval_seconds: None,
             }
         }
 
         fn run(_input: HookInput) -> Result<HookOutput, String> {
-            let plain = PatchOptions { subresource: None, ignore_missing_object: false };
+            let plain = PatchOptions {
+                subresource: None,
+                ignore_missing_object: false,
+            };
             let results = [
                 kubernetes::create(&object("created", "1"), CreateMode::Create).map(drop),
                 kubernetes::create(&object("probe", "2"), CreateMode::OrUpdate).map(drop),
@@ -121,15 +160,39 @@ mod component {
             }
             Ok(HookOutput {
                 values_patch: vec![
-                    ValuesOp { op: ValuesOpKind::Add, path: "/internal/vocabulary/seen".into(), value: Some("true".into()) },
-                    ValuesOp { op: ValuesOpKind::Remove, path: "/internal/stale".into(), value: None },
+                    ValuesOp {
+                        op: ValuesOpKind::Add,
+                        path: "/internal/vocabulary/seen".into(),
+                        value: Some("true".into()),
+                    },
+                    ValuesOp {
+                        op: ValuesOpKind::Remove,
+                        path: "/internal/stale".into(),
+                        value: None,
+                    },
                 ],
-                config_values_patch: vec![ValuesOp { op: ValuesOpKind::Add, path: "/logLevel".into(), value: Some("\"Debug\"".into()) }],
+                config_values_patch: vec![ValuesOp {
+                    op: ValuesOpKind::Add,
+                    path: "/logLevel".into(),
+                    value: Some("\"Debug\"".into()),
+                }],
                 metrics: vec![
                     metric("d8_vocabulary_items", MetricAction::Set, 3.0, &[]),
                     metric("d8_vocabulary_runs_total", MetricAction::Add, 1.0, &[]),
-                    metric("d8_vocabulary_run_seconds", MetricAction::Observe, 0.25, &[0.1, 0.5, 1.0]),
-                    Metric { name: String::new(), group: Some("d8_vocabulary_stale".into()), action: MetricAction::Expire, value: 0.0, labels: vec![], buckets: vec![] },
+                    metric(
+                        "d8_vocabulary_run_seconds",
+                        MetricAction::Observe,
+                        0.25,
+                        &[0.1, 0.5, 1.0],
+                    ),
+                    Metric {
+                        name: String::new(),
+                        group: Some("d8_vocabulary_stale".into()),
+                        action: MetricAction::Expire,
+                        value: 0.0,
+                        labels: vec![],
+                        buckets: vec![],
+                    },
                 ],
             })
         }
