@@ -123,17 +123,19 @@ fn bad_label_selector_is_400() {
 }
 
 #[test]
-fn watch_and_field_selectors_are_refused_not_ignored() {
+fn watch_and_unsupported_field_selectors_are_refused_not_ignored() {
     let server = server();
     assert_status(
         &get(server.url(), &format!("{CM}?watch=true")),
         400,
         "BadRequest",
     );
+    // metadata.name and metadata.namespace are served (as by every kind of the real API
+    // server); any other field is refused rather than silently ignored.
     assert_status(
         &get(
             server.url(),
-            &format!("{CM}?fieldSelector=metadata.name%3Da"),
+            &format!("{CM}?fieldSelector=status.phase%3DDone"),
         ),
         400,
         "BadRequest",
