@@ -16,6 +16,7 @@ const LAYERS: &[&str] = &[
     "capabilities",
     "runtime",
     "deckhouse",
+    "simulate",
     "cli",
     "commands",
 ];

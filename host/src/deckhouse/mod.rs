@@ -5,4 +5,5 @@
 
 pub mod config;
 pub mod invoke;
+pub mod job;
 pub mod run;

@@ -18,8 +18,8 @@ pub mod scenario;
 pub mod timeline;
 pub mod world;
 
-use crate::commands::job::{Job, settings};
 use crate::deckhouse::config::guest_config;
+use crate::deckhouse::job::{Job, settings};
 use crate::deckhouse::run::prepare;
 use crate::error::HostError;
 use crate::manifest::World as GuestWorld;

@@ -5,7 +5,7 @@
 use super::SimError;
 use super::cluster::{CallFault, StoreBackend, apply_operation, merged};
 use crate::bindings::StepResult;
-use crate::commands::job::Job;
+use crate::deckhouse::job::Job;
 use crate::deckhouse::run::{PreparedGuest, RunInputs, run_prepared};
 use crate::error::HostError;
 use crate::manifest::Guest;
