@@ -7,6 +7,7 @@ use serde_json::Value;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 /// How to start the binary.
 #[derive(Clone, Debug)]
@@ -116,6 +117,8 @@ pub struct Invoked {
     pub stdout: String,
     pub stderr: String,
     pub outputs: Outputs,
+    /// The process's own time, from spawn to exit (files written and read are outside it).
+    pub elapsed: Duration,
 }
 
 /// The four outputs: file name, variable.
@@ -170,6 +173,12 @@ impl Invocation {
         self
     }
 
+    /// Adds a variable to the (otherwise empty) environment.
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
     /// The command with a clean environment and the folder flags.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = match &self.chroot {
@@ -195,7 +204,9 @@ impl Invocation {
 
     /// Runs `args` with no input files (`hook list`, `hook config`, `--config`).
     pub fn plain(&self, args: &[&str]) -> io::Result<Invoked> {
-        finish(self.command(args).output()?, Outputs::default())
+        let start = Instant::now();
+        let out = self.command(args).output()?;
+        finish(out, Outputs::default(), start.elapsed())
     }
 
     /// `hook run N` with Deckhouse's files in a fresh folder.
@@ -243,7 +254,9 @@ impl Invocation {
             std::fs::write(work.path().join(format!("out-{file}")), "")?;
             cmd.env(var, inside.join(format!("out-{file}")));
         }
+        let start = Instant::now();
         let out = cmd.output()?;
+        let elapsed = start.elapsed();
         let read = |file: &str| std::fs::read_to_string(work.path().join(format!("out-{file}")));
         let outputs = Outputs {
             values_patch: read(OUTPUT_FILES[0].0)?,
@@ -251,12 +264,13 @@ impl Invocation {
             kubernetes_patch: read(OUTPUT_FILES[2].0)?,
             metrics: read(OUTPUT_FILES[3].0)?,
         };
-        finish(out, outputs)
+        finish(out, outputs, elapsed)
     }
 }
 
-fn finish(out: std::process::Output, outputs: Outputs) -> io::Result<Invoked> {
+fn finish(out: std::process::Output, outputs: Outputs, elapsed: Duration) -> io::Result<Invoked> {
     Ok(Invoked {
+        elapsed,
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
