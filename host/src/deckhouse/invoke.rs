@@ -3,7 +3,7 @@
 //! paths in the environment variables Deckhouse sets, and the outputs read back;
 //! optionally inside Deckhouse's hook chroot ([`Chroot`]).
 
-use serde_json::Value;
+use hooks_manifest::fixture::{self, Output};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -118,23 +118,20 @@ pub struct Invoked {
     pub outputs: Outputs,
 }
 
-/// The four outputs: file name, variable.
-pub const OUTPUT_FILES: [(&str, &str); 4] = [
-    ("values-patch.json", "VALUES_JSON_PATCH_PATH"),
-    ("config-values-patch.json", "CONFIG_VALUES_JSON_PATCH_PATH"),
-    ("kubernetes-patch.json", "KUBERNETES_PATCH_PATH"),
-    ("metrics.json", "METRICS_PATH"),
-];
-
 impl Outputs {
-    /// The contents by file name of [`OUTPUT_FILES`].
-    pub fn by_file(&self) -> [(&'static str, &str); 4] {
+    /// The contents of each output file.
+    pub fn by_file(&self) -> [(Output, &str); 4] {
         [
-            (OUTPUT_FILES[0].0, &self.values_patch),
-            (OUTPUT_FILES[1].0, &self.config_values_patch),
-            (OUTPUT_FILES[2].0, &self.kubernetes_patch),
-            (OUTPUT_FILES[3].0, &self.metrics),
+            (Output::ValuesPatch, &self.values_patch),
+            (Output::ConfigValuesPatch, &self.config_values_patch),
+            (Output::KubernetesPatch, &self.kubernetes_patch),
+            (Output::Metrics, &self.metrics),
         ]
+    }
+
+    /// The documents, read as Deckhouse reads them (an empty file: nothing written).
+    pub fn parsed(&self) -> Result<fixture::Outputs, fixture::FixtureError> {
+        fixture::Outputs::parse(self.by_file())
     }
 
     /// True when the run wrote nothing at all.
@@ -239,17 +236,20 @@ impl Invocation {
             std::fs::write(work.path().join(file), text)?;
             cmd.env(var, inside.join(file));
         }
-        for (file, var) in OUTPUT_FILES {
-            std::fs::write(work.path().join(format!("out-{file}")), "")?;
-            cmd.env(var, inside.join(format!("out-{file}")));
+        for output in Output::ALL {
+            let file = format!("out-{}", output.file());
+            std::fs::write(work.path().join(&file), "")?;
+            cmd.env(output.env_var(), inside.join(file));
         }
         let out = cmd.output()?;
-        let read = |file: &str| std::fs::read_to_string(work.path().join(format!("out-{file}")));
+        let read = |output: Output| {
+            std::fs::read_to_string(work.path().join(format!("out-{}", output.file())))
+        };
         let outputs = Outputs {
-            values_patch: read(OUTPUT_FILES[0].0)?,
-            config_values_patch: read(OUTPUT_FILES[1].0)?,
-            kubernetes_patch: read(OUTPUT_FILES[2].0)?,
-            metrics: read(OUTPUT_FILES[3].0)?,
+            values_patch: read(Output::ValuesPatch)?,
+            config_values_patch: read(Output::ConfigValuesPatch)?,
+            kubernetes_patch: read(Output::KubernetesPatch)?,
+            metrics: read(Output::Metrics)?,
         };
         finish(out, outputs)
     }
@@ -264,29 +264,21 @@ fn finish(out: std::process::Output, outputs: Outputs) -> io::Result<Invoked> {
     })
 }
 
-/// Reads an output the way Deckhouse does: a JSON array, or a stream of JSON values
-/// (NDJSON), arrays flattened.
-pub fn parse_stream(text: &str) -> Result<Vec<Value>, String> {
-    let mut items = Vec::new();
-    for value in serde_json::Deserializer::from_str(text).into_iter::<Value>() {
-        match value.map_err(|e| e.to_string())? {
-            Value::Array(list) => items.extend(list),
-            other => items.push(other),
-        }
-    }
-    Ok(items)
-}
+/// Reads an output the way Deckhouse does (one reader: [`hooks_manifest::fixture`]).
+pub use hooks_manifest::fixture::parse_stream;
 
 /// A case folder's input files as [`Inputs`]; a missing file reads as `{}` (or `[]`).
 pub fn inputs_from_folder(dir: &Path) -> io::Result<Inputs> {
-    let read = |file: &str, default: &str| match std::fs::read_to_string(dir.join(file)) {
-        Ok(text) => Ok(text),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(default.to_owned()),
-        Err(e) => Err(e),
+    use hooks_manifest::fixture::{FixtureError, Input, read_input};
+    let read = |input| {
+        read_input(dir, input).map_err(|e| match e {
+            FixtureError::Read { source, .. } => source,
+            other => io::Error::other(other.to_string()),
+        })
     };
     Ok(Inputs {
-        binding_context: read("binding-context.json", "[]")?,
-        values: read("values.json", "{}")?,
-        config_values: read("config-values.json", "{}")?,
+        binding_context: read(Input::BindingContext)?,
+        values: read(Input::Values)?,
+        config_values: read(Input::ConfigValues)?,
     })
 }
