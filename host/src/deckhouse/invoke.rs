@@ -3,7 +3,7 @@
 //! paths in the environment variables Deckhouse sets, and the outputs read back;
 //! optionally inside Deckhouse's hook chroot ([`Chroot`]).
 
-use hooks_manifest::fixture::{self, Output};
+use hooks_manifest::fixture;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -118,20 +118,29 @@ pub struct Invoked {
     pub outputs: Outputs,
 }
 
+/// The four outputs: file name, variable.
+pub const OUTPUT_FILES: [(&str, &str); 4] = [
+    ("values-patch.json", "VALUES_JSON_PATCH_PATH"),
+    ("config-values-patch.json", "CONFIG_VALUES_JSON_PATCH_PATH"),
+    ("kubernetes-patch.json", "KUBERNETES_PATCH_PATH"),
+    ("metrics.json", "METRICS_PATH"),
+];
+
 impl Outputs {
-    /// The contents of each output file.
-    pub fn by_file(&self) -> [(Output, &str); 4] {
+    /// The contents by file name of [`OUTPUT_FILES`].
+    pub fn by_file(&self) -> [(&'static str, &str); 4] {
         [
-            (Output::ValuesPatch, &self.values_patch),
-            (Output::ConfigValuesPatch, &self.config_values_patch),
-            (Output::KubernetesPatch, &self.kubernetes_patch),
-            (Output::Metrics, &self.metrics),
+            (OUTPUT_FILES[0].0, &self.values_patch),
+            (OUTPUT_FILES[1].0, &self.config_values_patch),
+            (OUTPUT_FILES[2].0, &self.kubernetes_patch),
+            (OUTPUT_FILES[3].0, &self.metrics),
         ]
     }
 
     /// The documents, read as Deckhouse reads them (an empty file: nothing written).
     pub fn parsed(&self) -> Result<fixture::Outputs, fixture::FixtureError> {
-        fixture::Outputs::parse(self.by_file())
+        let texts = self.by_file().map(|(_, text)| text);
+        fixture::Outputs::parse(fixture::Output::ALL.into_iter().zip(texts))
     }
 
     /// True when the run wrote nothing at all.
@@ -236,20 +245,17 @@ impl Invocation {
             std::fs::write(work.path().join(file), text)?;
             cmd.env(var, inside.join(file));
         }
-        for output in Output::ALL {
-            let file = format!("out-{}", output.file());
-            std::fs::write(work.path().join(&file), "")?;
-            cmd.env(output.env_var(), inside.join(file));
+        for (file, var) in OUTPUT_FILES {
+            std::fs::write(work.path().join(format!("out-{file}")), "")?;
+            cmd.env(var, inside.join(format!("out-{file}")));
         }
         let out = cmd.output()?;
-        let read = |output: Output| {
-            std::fs::read_to_string(work.path().join(format!("out-{}", output.file())))
-        };
+        let read = |file: &str| std::fs::read_to_string(work.path().join(format!("out-{file}")));
         let outputs = Outputs {
-            values_patch: read(Output::ValuesPatch)?,
-            config_values_patch: read(Output::ConfigValuesPatch)?,
-            kubernetes_patch: read(Output::KubernetesPatch)?,
-            metrics: read(Output::Metrics)?,
+            values_patch: read(OUTPUT_FILES[0].0)?,
+            config_values_patch: read(OUTPUT_FILES[1].0)?,
+            kubernetes_patch: read(OUTPUT_FILES[2].0)?,
+            metrics: read(OUTPUT_FILES[3].0)?,
         };
         finish(out, outputs)
     }
