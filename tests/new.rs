@@ -180,7 +180,13 @@ fn a_standalone_crate_is_its_own_workspace_and_the_entry_can_be_printed() {
     assert!(manifest.contains("[workspace]"), "{manifest}");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let meta = Command::new(cargo)
-        .args(["metadata", "--offline", "--no-deps", "--format-version", "1"])
+        .args([
+            "metadata",
+            "--offline",
+            "--no-deps",
+            "--format-version",
+            "1",
+        ])
         .arg("--manifest-path")
         .arg(crate_dir.join("Cargo.toml"))
         .output()
@@ -242,7 +248,10 @@ fn bad_names_clashes_and_bad_sdks_are_refused_and_nothing_is_written() {
     // Without a grants.yaml, the module must be named.
     let empty = tmp.path().join("no-hooks");
     std::fs::create_dir(&empty).unwrap();
-    let out = host(&empty, &["new", "hook", "x-hook", "--dir", &dir, "--sdk", &sdk]);
+    let out = host(
+        &empty,
+        &["new", "hook", "x-hook", "--dir", &dir, "--sdk", &sdk],
+    );
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("--print-grants with --module"),
         "{}",

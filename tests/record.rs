@@ -123,7 +123,10 @@ fn the_record_flag_records_the_shell_protocols_bare_run_too() {
     let cases = find_cases(&records);
     assert_eq!(cases.len(), 1);
     let meta = CaseMeta::load(&cases[0]).unwrap();
-    assert_eq!(meta.recorded.unwrap().command, "wasm-hooks (shell protocol)");
+    assert_eq!(
+        meta.recorded.unwrap().command,
+        "wasm-hooks (shell protocol)"
+    );
     let out = Command::new(common::HOST)
         .arg("--hooks-dir")
         .arg(&hooks)

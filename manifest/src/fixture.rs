@@ -275,9 +275,15 @@ impl Fixture {
     /// The files of the folder, relative path and contents, `case.yaml` last.
     pub fn files(&self) -> Result<Vec<(PathBuf, String)>, FixtureError> {
         let mut files: Vec<(PathBuf, String)> = vec![
-            (Input::BindingContext.file().into(), self.binding_context.clone()),
+            (
+                Input::BindingContext.file().into(),
+                self.binding_context.clone(),
+            ),
             (Input::Values.file().into(), self.values.clone()),
-            (Input::ConfigValues.file().into(), self.config_values.clone()),
+            (
+                Input::ConfigValues.file().into(),
+                self.config_values.clone(),
+            ),
         ];
         for (output, items) in &self.expected.0 {
             files.push((
@@ -480,7 +486,10 @@ mod tests {
             values: "{\"global\": {}}\n".into(),
             config_values: "{}".into(),
             expected: Outputs::default()
-                .with(Output::ValuesPatch, vec![json!({"op": "add", "path": "/a", "value": 1})])
+                .with(
+                    Output::ValuesPatch,
+                    vec![json!({"op": "add", "path": "/a", "value": 1})],
+                )
                 .with(Output::Metrics, vec![]),
         }
     }
@@ -520,7 +529,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(tmp.path().join(CASE_FILE), "hook: h\nunknown: 1\n").unwrap();
         let err = Fixture::load(tmp.path()).unwrap_err().to_string();
-        assert!(err.contains("case.yaml") && err.contains("unknown"), "{err}");
+        assert!(
+            err.contains("case.yaml") && err.contains("unknown"),
+            "{err}"
+        );
         std::fs::write(tmp.path().join(CASE_FILE), "hook: h\n").unwrap();
         std::fs::create_dir(tmp.path().join(EXPECTED_DIR)).unwrap();
         std::fs::write(tmp.path().join("expected/metrics.json"), "{").unwrap();

@@ -12,9 +12,9 @@ pub mod test;
 pub mod verify;
 
 use crate::cli::{Cli, Command, HookCommand};
-use crate::error::{HostError, Result};
 use crate::deckhouse::record;
 use crate::deckhouse::run::{RunInputs, run as run_guest};
+use crate::error::{HostError, Result};
 use crate::manifest::{Guest, Manifest};
 use crate::protocol::output::OutputPaths;
 use crate::runtime::cache::ComponentCache;
@@ -64,7 +64,12 @@ pub fn runtime(cli: &Cli) -> Result<Runtime> {
 /// nothing, only on success), then records the run when `--record` /
 /// `WASM_HOOKS_RECORD_DIR` asks. The recording comes last and cannot change the outputs
 /// or the result.
-pub fn run_and_write(cli: &Cli, runtime: &Runtime, guest: &Guest, command: String) -> Result<ExitCode> {
+pub fn run_and_write(
+    cli: &Cli,
+    runtime: &Runtime,
+    guest: &Guest,
+    command: String,
+) -> Result<ExitCode> {
     let inputs = RunInputs::from_env()?;
     let outcome = run_guest(runtime, guest, &inputs);
     let written = match &outcome {

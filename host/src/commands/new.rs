@@ -44,7 +44,9 @@ pub fn run(cli: &Cli, args: &NewArgs) -> Result<ExitCode> {
     }
     println!("\nnext:");
     println!("  cd {dir} && cargo test   # natively, fixtures included");
-    println!("  cargo build --target wasm32-wasip2 --release   # (rustup target add wasm32-wasip2 once)");
+    println!(
+        "  cargo build --target wasm32-wasip2 --release   # (rustup target add wasm32-wasip2 once)"
+    );
     println!(
         "  copy target/wasm32-wasip2/release/{} into the hooks folder, beside grants.yaml",
         done.component

@@ -112,8 +112,8 @@ fn write(dir: &Path, run: &Run<'_>) -> Result<PathBuf, RecordError> {
 /// The case a run makes: its inputs and outputs, secrets redacted.
 fn case(run: &Run<'_>, now: SystemTime) -> Fixture {
     let mut redactor = Redactor::default();
-    let binding_context = serde_json::from_str::<Value>(&run.inputs.binding_context.raw)
-        .map(|mut contexts| {
+    let binding_context =
+        serde_json::from_str::<Value>(&run.inputs.binding_context.raw).map(|mut contexts| {
             redactor.secrets(&mut contexts, "binding-context.json");
             contexts
         });
@@ -164,7 +164,10 @@ fn case(run: &Run<'_>, now: SystemTime) -> Fixture {
             description,
             hook: run.guest.name.clone(),
             exit,
-            stderr_contains: stderr_contains.into_iter().filter(|s| !s.is_empty()).collect(),
+            stderr_contains: stderr_contains
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect(),
             recorded: Some(Recorded {
                 at,
                 command: run.command.clone(),
@@ -185,7 +188,10 @@ fn case(run: &Run<'_>, now: SystemTime) -> Fixture {
 fn outputs(output: &RunOutput) -> Outputs {
     Outputs::default()
         .with(Output::ValuesPatch, output.values_patch.clone())
-        .with(Output::ConfigValuesPatch, output.config_values_patch.clone())
+        .with(
+            Output::ConfigValuesPatch,
+            output.config_values_patch.clone(),
+        )
         .with(Output::KubernetesPatch, output.object_operations.clone())
         .with(Output::Metrics, output.metrics.clone())
 }
@@ -500,7 +506,11 @@ mod tests {
             write(tmp.path(), &run).unwrap();
         }
         let count = std::fs::read_dir(tmp.path()).unwrap().count();
-        assert_eq!(count, KEEP_RECORDINGS + 1, "recordings plus the foreign folder");
+        assert_eq!(
+            count,
+            KEEP_RECORDINGS + 1,
+            "recordings plus the foreign folder"
+        );
         assert!(tmp.path().join("mine").is_dir());
     }
 }

@@ -92,7 +92,15 @@ mod tests {
 
     #[test]
     fn an_inline_or_missing_list_is_refused() {
-        assert!(append_guest("guests: []\n", ENTRY).unwrap_err().contains("inline"));
-        assert!(append_guest("module: {}\n", ENTRY).unwrap_err().contains("no top-level"));
+        assert!(
+            append_guest("guests: []\n", ENTRY)
+                .unwrap_err()
+                .contains("inline")
+        );
+        assert!(
+            append_guest("module: {}\n", ENTRY)
+                .unwrap_err()
+                .contains("no top-level")
+        );
     }
 }

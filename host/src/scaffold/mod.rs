@@ -206,7 +206,10 @@ fn variables(
             "description",
             format!("The {} {kind} of Deckhouse module {module}", name.kebab),
         ),
-        ("sdk_testing", sdk.replacen(" }", ", features = [\"testing\"] }", 1)),
+        (
+            "sdk_testing",
+            sdk.replacen(" }", ", features = [\"testing\"] }", 1),
+        ),
         ("sdk", sdk),
         (
             "standalone",
@@ -237,7 +240,9 @@ fn sdk_dependency(sdk: &SdkSource, crate_dir: &Path) -> Result<String, ScaffoldE
                 .lines()
                 .any(|l| l.trim() == "name = \"deckhouse-hooks-sdk\"")
             {
-                return Err(bad("its Cargo.toml is not the deckhouse-hooks-sdk crate's".into()));
+                return Err(bad(
+                    "its Cargo.toml is not the deckhouse-hooks-sdk crate's".into()
+                ));
             }
             let sdk = std::fs::canonicalize(path).map_err(|e| bad(e.to_string()))?;
             let relative = relative_path(&absolute(crate_dir), &sdk);

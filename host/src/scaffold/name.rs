@@ -12,12 +12,66 @@ pub const MAX_NAME: usize = 63;
 /// Names that cannot be a crate: Rust keywords (the library is named after the crate),
 /// Cargo's reserved names, and the crates every guest depends on.
 const RESERVED: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
-    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
-    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
-    "return", "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof",
-    "unsafe", "unsized", "use", "virtual", "where", "while", "yield", "test", "std", "core",
-    "alloc", "proc-macro", "deckhouse-hooks-sdk", "hooks-manifest", "serde", "serde-json",
+    "abstract",
+    "as",
+    "async",
+    "await",
+    "become",
+    "box",
+    "break",
+    "const",
+    "continue",
+    "crate",
+    "do",
+    "dyn",
+    "else",
+    "enum",
+    "extern",
+    "false",
+    "final",
+    "fn",
+    "for",
+    "gen",
+    "if",
+    "impl",
+    "in",
+    "let",
+    "loop",
+    "macro",
+    "match",
+    "mod",
+    "move",
+    "mut",
+    "override",
+    "priv",
+    "pub",
+    "ref",
+    "return",
+    "self",
+    "static",
+    "struct",
+    "super",
+    "trait",
+    "true",
+    "try",
+    "type",
+    "typeof",
+    "unsafe",
+    "unsized",
+    "use",
+    "virtual",
+    "where",
+    "while",
+    "yield",
+    "test",
+    "std",
+    "core",
+    "alloc",
+    "proc-macro",
+    "deckhouse-hooks-sdk",
+    "hooks-manifest",
+    "serde",
+    "serde-json",
 ];
 
 /// A checked name and its derived forms.
@@ -30,7 +84,8 @@ pub struct Name {
 impl Name {
     /// Checks `name`; the error says which rule it breaks and what to use instead.
     pub fn parse(name: &str) -> Result<Self, String> {
-        let fix = "use lowercase letters, digits and '-', starting with a letter (like my-module-sync)";
+        let fix =
+            "use lowercase letters, digits and '-', starting with a letter (like my-module-sync)";
         if name.is_empty() {
             return Err(format!("the name is empty; {fix}"));
         }
@@ -116,7 +171,10 @@ mod tests {
         assert_eq!(name.snake(), "my_hook2_sync");
         assert_eq!(name.pascal(), "MyHook2Sync");
         assert_eq!(name.camel(), "myHook2Sync");
-        assert_eq!(metric_part("sds-replicated.volume"), "sds_replicated_volume");
+        assert_eq!(
+            metric_part("sds-replicated.volume"),
+            "sds_replicated_volume"
+        );
     }
 
     #[test]

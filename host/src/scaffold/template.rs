@@ -13,7 +13,11 @@ macro_rules! template {
     ($path:literal => $source:literal) => {
         TemplateFile {
             path: $path,
-            text: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/new/", $source)),
+            text: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/templates/new/",
+                $source
+            )),
         }
     };
 }
@@ -102,6 +106,10 @@ mod tests {
     fn placeholders_are_filled_or_named() {
         let vars = [("name", "x".to_owned())];
         assert_eq!(render("a {{name}} b", &vars).unwrap(), "a x b");
-        assert!(render("{{other}}", &vars).unwrap_err().contains("{{other}}"));
+        assert!(
+            render("{{other}}", &vars)
+                .unwrap_err()
+                .contains("{{other}}")
+        );
     }
 }

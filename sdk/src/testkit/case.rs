@@ -25,11 +25,9 @@
 use super::contexts;
 use super::run::HookRun;
 use crate::hook::Hook;
+use hooks_manifest::fixture::{CaseMeta, Fixture, Output, Outputs, Ran, find_cases, judge, pretty};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use hooks_manifest::fixture::{
-    CaseMeta, Fixture, Output, Outputs, Ran, find_cases, judge, pretty,
-};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -271,4 +269,3 @@ pub fn check_fixtures<H: Hook>(dir: &Path) -> Result<usize, String> {
         ))
     }
 }
-
