@@ -42,20 +42,32 @@ pub fn run(cli: &Cli, args: &NewArgs) -> Result<ExitCode> {
             workspace.display()
         );
     }
-    println!("\nnext:");
-    println!("  cd {dir} && cargo test   # natively, fixtures included");
+    let hooks = std::fs::canonicalize(&request.hooks_dir).unwrap_or(request.hooks_dir.clone());
+    let target = match &done.workspace {
+        Some(workspace) => workspace
+            .parent()
+            .map(|root| root.join("target"))
+            .unwrap_or_default()
+            .display()
+            .to_string(),
+        None => "target".into(),
+    };
+    println!("\nnext, in {dir}/:");
+    let natively = match done.fixtures {
+        Some(_) => "the guest natively, its fixtures included",
+        None => "the guest natively",
+    };
+    println!("  cargo test                                       # {natively}");
     println!(
-        "  cargo build --target wasm32-wasip2 --release   # (rustup target add wasm32-wasip2 once)"
+        "  cargo build --target wasm32-wasip2 --release     # rustup target add wasm32-wasip2, once"
     );
     println!(
-        "  copy target/wasm32-wasip2/release/{} into the hooks folder, beside grants.yaml",
-        done.component
+        "  cp {target}/wasm32-wasip2/release/{} {}/",
+        done.component,
+        hooks.display()
     );
-    if let Some(fixtures) = &done.fixtures {
-        println!(
-            "  wasm-hooks --hooks-dir <hooks folder> test {}",
-            fixtures.display()
-        );
+    if done.fixtures.is_some() {
+        println!("  wasm-hooks --hooks-dir {} test fixtures", hooks.display());
     }
     Ok(ExitCode::SUCCESS)
 }
