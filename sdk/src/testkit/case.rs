@@ -20,7 +20,9 @@
 //! ```
 //!
 //! Instead of `cluster`, a case may give `binding-context` (the JSON array) directly, as
-//! fixture folders do. A missing expectation means "nothing written".
+//! fixture folders do. A missing expectation means "nothing written"; `config-values-patch`
+//! may be expected too. Fixture folders are read, written and judged by
+//! [`hooks_manifest::fixture`], the same code `wasm-hooks test` uses.
 
 use super::contexts;
 use super::run::HookRun;
