@@ -163,3 +163,78 @@ fn a_recording_that_cannot_be_written_changes_nothing_of_the_run() {
     }
     assert!(!unwritable.exists());
 }
+
+/// A run whose binding context carries a Secret and whose values carry a registry
+/// credential: the recording holds neither, lists what it redacted, and still replays (the
+/// vocabulary guest's outputs do not depend on them).
+#[test]
+fn secrets_are_redacted_in_a_recording_that_still_replays() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hooks = tmp.path().join("hooks");
+    guest_artifacts::copy_hooks_dir(&hooks).unwrap();
+    std::fs::copy(
+        guest_artifacts::root().join("tests/fixtures/vocabulary/grants.yaml"),
+        hooks.join("grants.yaml"),
+    )
+    .unwrap();
+    let case_dir = guest_artifacts::root()
+        .join("tests/fixtures/vocabulary/vocabulary/group-run-every-operation");
+    let mut inputs = inputs_from_folder(&case_dir).unwrap();
+    let mut contexts: serde_json::Value = serde_json::from_str(&inputs.binding_context).unwrap();
+    contexts[0]["snapshots"]["secrets"] = serde_json::json!([{
+        "object": {"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"namespace": "d8-vocabulary", "name": "creds"},
+            "data": {"password": "aHVudGVyMg=="}},
+        "filterResult": {"password": "hunter2"}
+    }]);
+    inputs.binding_context = contexts.to_string();
+    let mut values: serde_json::Value = serde_json::from_str(&inputs.values).unwrap();
+    values["global"]["modulesImages"] =
+        serde_json::json!({"registry": {"dockercfg": "eyJhdXRocyI6e319"}});
+    inputs.values = values.to_string();
+    let records = tmp.path().join("records");
+    let plain = Invocation::new(common::HOST)
+        .hooks_dir(&hooks)
+        .hook_run(0, &inputs)
+        .unwrap();
+    let mut invocation = Invocation::new(common::HOST).hooks_dir(&hooks);
+    invocation.env = vec![(
+        "WASM_HOOKS_RECORD_DIR".into(),
+        records.display().to_string(),
+    )];
+    let out = invocation.hook_run(0, &inputs).unwrap();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.outputs, plain.outputs);
+    let cases = find_cases(&records);
+    assert_eq!(cases.len(), 1);
+    let fixture = Fixture::load(&cases[0]).unwrap();
+    for secret in ["aHVudGVyMg==", "hunter2", "eyJhdXRocyI6e319"] {
+        assert!(
+            !fixture.binding_context.contains(secret) && !fixture.values.contains(secret),
+            "{secret} was recorded"
+        );
+    }
+    let redacted = fixture.case.recorded.unwrap().redacted;
+    assert!(
+        redacted.iter().any(|r| r.ends_with("/data/password"))
+            && redacted
+                .iter()
+                .any(|r| r.ends_with("/filterResult/password"))
+            && redacted.iter().any(|r| r.ends_with("/dockercfg")),
+        "{redacted:?}"
+    );
+    let out = Command::new(common::HOST)
+        .arg("--hooks-dir")
+        .arg(&hooks)
+        .arg("test")
+        .arg(&records)
+        .env_remove("UPDATE_GOLDEN")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
