@@ -60,20 +60,26 @@ fn run_case(
     dir: &Path,
     update: bool,
 ) -> Result<(), String> {
-    let case = Fixture::load(dir).map_err(|e| e.to_string())?;
+    let Fixture {
+        case,
+        binding_context,
+        values,
+        config_values,
+        expected,
+    } = Fixture::load(dir).map_err(|e| e.to_string())?;
     let index = manifest
         .hooks()
-        .position(|g| g.name == case.case.hook)
+        .position(|g| g.name == case.hook)
         .ok_or_else(|| {
             format!(
                 "case.yaml names hook {:?}, which `hook list` does not show",
-                case.case.hook
+                case.hook
             )
         })?;
     let inputs = Inputs {
-        binding_context: case.binding_context.clone(),
-        values: case.values.clone(),
-        config_values: case.config_values.clone(),
+        binding_context,
+        values,
+        config_values,
     };
     let out = invocation
         .hook_run(index, &inputs)
@@ -84,18 +90,18 @@ fn run_case(
         .map_err(|e| format!("written by the host: {e}"))?;
     // UPDATE_GOLDEN: a run that exits as expected rewrites the expected files; only its
     // exit code and stderr are still judged.
-    let expected = if update && case.case.exit == 0 && out.code == 0 {
+    let expected = if update && case.exit == 0 && out.code == 0 {
         fixture::write_expected(dir, &got).map_err(|e| e.to_string())?;
         got.clone()
     } else {
-        case.expected
+        expected
     };
     let ran = Ran {
         code: out.code,
         stderr: &out.stderr,
         outputs: &got,
     };
-    fixture::judge(&case.case, &expected, ran)
+    fixture::judge(&case, &expected, ran)
 }
 
 fn indent(text: &str) -> String {
