@@ -238,3 +238,16 @@ fn secrets_are_redacted_in_a_recording_that_still_replays() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// An empty variable is "off": the run is exactly as without it, and nothing is recorded.
+#[test]
+fn an_empty_record_variable_is_off() {
+    let plain = run(&case("row-stage1-started"), &[]);
+    let empty = run(
+        &case("row-stage1-started"),
+        &[("WASM_HOOKS_RECORD_DIR", Path::new(""))],
+    );
+    assert_eq!(empty.code, 0, "{}", empty.stderr);
+    assert_eq!(empty.outputs, plain.outputs);
+    assert!(!empty.stderr.contains("record"), "{}", empty.stderr);
+}

@@ -15,8 +15,9 @@ pub struct Cli {
     #[arg(long, env = "WASM_HOOKS_CACHE_DIR", global = true)]
     pub cache_dir: Option<PathBuf>,
     /// Also write each hook run (`hook run N`, the shell protocol's bare run) as a test case
-    /// folder in DIR, which `test DIR` replays; recording never changes the run.
-    #[arg(long, value_name = "DIR", env = "WASM_HOOKS_RECORD_DIR", global = true)]
+    /// folder in DIR, which `test DIR` replays; recording never changes the run
+    /// [env: WASM_HOOKS_RECORD_DIR; empty: off]
+    #[arg(long, value_name = "DIR", global = true)]
     pub record: Option<PathBuf>,
     /// Shell protocol: print the single hook's v1 config and exit.
     #[arg(long)]

@@ -76,7 +76,13 @@ pub fn run_and_write(
         Ok(output) => output.write(&OutputPaths::from_env()),
         Err(_) => Ok(()),
     };
-    if let Some(dir) = &cli.record {
+    // Read here rather than by clap: an empty variable must mean "off", never a failed run.
+    let record_dir = cli.record.clone().or_else(|| {
+        std::env::var_os(record::RECORD_DIR_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    if let Some(dir) = &record_dir {
         let run = record::Run {
             guest,
             command,
