@@ -304,14 +304,19 @@ impl Fixture {
         Ok(self.files()?.iter().map(|(_, text)| text.len()).sum())
     }
 
-    /// Writes the folder `dir`. A new folder appears whole or not at all: it is staged
-    /// in a hidden sibling and renamed into place (so a reader never sees half a case).
-    /// An existing folder has its files rewritten in place.
+    /// Writes the folder `dir`: an existing folder has its files rewritten in place (as
+    /// `UPDATE_FIXTURES` does); a new one appears whole or not at all ([`Fixture::write_new`]).
     pub fn write(&self, dir: &Path) -> Result<(), FixtureError> {
-        let files = self.files()?;
         if dir.exists() {
-            return write_files(dir, &files);
+            return write_files(dir, &self.files()?);
         }
+        self.write_new(dir)
+    }
+
+    /// Writes the new folder `dir` whole (staged in a hidden sibling `.NAME.partial-PID`,
+    /// then renamed); never writes into a folder that exists.
+    pub fn write_new(&self, dir: &Path) -> Result<(), FixtureError> {
+        let files = self.files()?;
         let parent = dir
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -330,8 +335,15 @@ impl Fixture {
             path: parent.to_path_buf(),
             source,
         })?;
-        let written = write_files(&staging, &files)
-            .and_then(|()| std::fs::rename(&staging, dir).map_err(fail));
+        let written = write_files(&staging, &files).and_then(|()| {
+            if dir.exists() {
+                return Err(fail(std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    format!("{} appeared meanwhile", dir.display()),
+                )));
+            }
+            std::fs::rename(&staging, dir).map_err(fail)
+        });
         if written.is_err() {
             let _ = std::fs::remove_dir_all(&staging);
         }

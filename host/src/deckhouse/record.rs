@@ -19,7 +19,7 @@ use hooks_manifest::fixture::{self, CaseMeta, Fixture, Output, Outputs, Recorded
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// The environment variable an SRE sets in Deckhouse to record every hook run.
 pub const RECORD_DIR_ENV: &str = "WASM_HOOKS_RECORD_DIR";
@@ -105,7 +105,7 @@ fn write(dir: &Path, run: &Run<'_>) -> Result<PathBuf, RecordError> {
     prune(dir);
     let at = fixture.case.recorded.as_ref().map(|r| r.at.as_str());
     let folder = free_name(dir, at.unwrap_or_default(), &run.guest.name);
-    fixture.write(&folder)?;
+    fixture.write_new(&folder)?;
     Ok(folder)
 }
 
@@ -229,9 +229,23 @@ fn free_name(dir: &Path, at: &str, hook: &str) -> PathBuf {
         .unwrap_or_else(|| dir.join(base))
 }
 
+/// A staging folder older than this was left by a recorder that was killed.
+const STALE_STAGING: Duration = Duration::from_secs(3600);
+
 /// Removes the oldest recordings (folders whose case.yaml says `recorded:`) so that at
-/// most [`KEEP_RECORDINGS`] - 1 remain; anything else in the folder is left alone.
+/// most [`KEEP_RECORDINGS`] - 1 remain, and staging folders a killed recorder left
+/// (`.NAME.partial-PID`, an hour old); anything else in the folder is left alone.
 fn prune(dir: &Path) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE_STAGING));
+        if name.starts_with('.') && name.contains(".partial-") && stale {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
     let mut recordings: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -512,5 +526,22 @@ mod tests {
             "recordings plus the foreign folder"
         );
         assert!(tmp.path().join("mine").is_dir());
+    }
+
+    #[test]
+    fn staging_left_by_a_killed_recorder_is_removed_once_stale() {
+        let tmp = tempfile::tempdir().unwrap();
+        let stale = tmp.path().join(".old-case.partial-1");
+        let fresh = tmp.path().join(".new-case.partial-2");
+        std::fs::create_dir(&stale).unwrap();
+        std::fs::create_dir(&fresh).unwrap();
+        let two_hours_ago = SystemTime::now() - Duration::from_secs(7200);
+        std::fs::File::open(&stale)
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
+        prune(tmp.path());
+        assert!(!stale.exists());
+        assert!(fresh.exists(), "a recorder may still be writing it");
     }
 }
