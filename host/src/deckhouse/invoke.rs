@@ -3,7 +3,7 @@
 //! paths in the environment variables Deckhouse sets, and the outputs read back;
 //! optionally inside Deckhouse's hook chroot ([`Chroot`]).
 
-use serde_json::Value;
+use hooks_manifest::fixture;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -138,6 +138,12 @@ impl Outputs {
             (OUTPUT_FILES[2].0, &self.kubernetes_patch),
             (OUTPUT_FILES[3].0, &self.metrics),
         ]
+    }
+
+    /// The documents, read as Deckhouse reads them (an empty file: nothing written).
+    pub fn parsed(&self) -> Result<fixture::Outputs, fixture::FixtureError> {
+        let texts = self.by_file().map(|(_, text)| text);
+        fixture::Outputs::parse(fixture::Output::ALL.into_iter().zip(texts))
     }
 
     /// True when the run wrote nothing at all.
@@ -278,29 +284,21 @@ fn finish(out: std::process::Output, outputs: Outputs, elapsed: Duration) -> io:
     })
 }
 
-/// Reads an output the way Deckhouse does: a JSON array, or a stream of JSON values
-/// (NDJSON), arrays flattened.
-pub fn parse_stream(text: &str) -> Result<Vec<Value>, String> {
-    let mut items = Vec::new();
-    for value in serde_json::Deserializer::from_str(text).into_iter::<Value>() {
-        match value.map_err(|e| e.to_string())? {
-            Value::Array(list) => items.extend(list),
-            other => items.push(other),
-        }
-    }
-    Ok(items)
-}
+/// Reads an output the way Deckhouse does (one reader: [`hooks_manifest::fixture`]).
+pub use hooks_manifest::fixture::parse_stream;
 
 /// A case folder's input files as [`Inputs`]; a missing file reads as `{}` (or `[]`).
 pub fn inputs_from_folder(dir: &Path) -> io::Result<Inputs> {
-    let read = |file: &str, default: &str| match std::fs::read_to_string(dir.join(file)) {
-        Ok(text) => Ok(text),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(default.to_owned()),
-        Err(e) => Err(e),
+    use hooks_manifest::fixture::{FixtureError, Input, read_input};
+    let read = |input| {
+        read_input(dir, input).map_err(|e| match e {
+            FixtureError::Read { source, .. } => source,
+            other => io::Error::other(other.to_string()),
+        })
     };
     Ok(Inputs {
-        binding_context: read("binding-context.json", "[]")?,
-        values: read("values.json", "{}")?,
-        config_values: read("config-values.json", "{}")?,
+        binding_context: read(Input::BindingContext)?,
+        values: read(Input::Values)?,
+        config_values: read(Input::ConfigValues)?,
     })
 }
