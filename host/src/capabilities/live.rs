@@ -13,7 +13,8 @@
 //! Every attempt has a timeout. 429 (after its Retry-After, capped), 5xx, timeouts and
 //! connection errors are retried with exponential backoff, a bounded number of times;
 //! other answers, 409 included, are final. `create_many` sends up to
-//! `LiveOptions::concurrency` creates at once and answers in the guest's order.
+//! `LiveOptions::concurrency` creates at once (a slot freed by any answer is refilled) and
+//! answers in the guest's order.
 //! A retried create that had reached the server answers `Conflict` (or, with
 //! `if_absent`, the existing object); a retried JSON patch may apply twice unless it
 //! starts with a `test` operation — guests that care should use one.
@@ -356,15 +357,37 @@ impl KubeBackend for LiveBackend {
             .collect();
         let (client, options) = (&self.client, &self.options);
         let width = options.concurrency.max(1) as usize;
-        self.runtime.block_on(
-            futures::stream::iter(planned)
-                .map(|planned| async move {
-                    let (kind, path, object) = planned?;
-                    create_one(client, options, &kind, &path, object, mode).await
+        // Unordered, so one slow answer does not hold the slots of those behind it; each
+        // answer is put back at its object's place.
+        let mut answers: Vec<Option<Result<String, KubeError>>> =
+            (0..planned.len()).map(|_| None).collect();
+        let done: Vec<(usize, Result<String, KubeError>)> = self.runtime.block_on(
+            futures::stream::iter(planned.into_iter().enumerate())
+                .map(|(at, planned)| async move {
+                    let answer = match planned {
+                        Ok((kind, path, object)) => {
+                            create_one(client, options, &kind, &path, object, mode).await
+                        }
+                        Err(error) => Err(error),
+                    };
+                    (at, answer)
                 })
-                .buffered(width)
+                .buffer_unordered(width)
                 .collect(),
-        )
+        );
+        for (at, answer) in done {
+            answers[at] = Some(answer);
+        }
+        answers
+            .into_iter()
+            .map(|a| {
+                a.unwrap_or_else(|| {
+                    Err(KubeError::Unavailable(
+                        "the backend gave no answer for this object".into(),
+                    ))
+                })
+            })
+            .collect()
     }
 
     fn patch(
