@@ -560,9 +560,9 @@ fn an_untrusted_cache_is_not_loaded() {
 fn error_message(stderr: &str) -> String {
     stderr
         .lines()
+        .rev()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|l| l["level"] == "error")
-        .last()
+        .find(|l| l["level"] == "error")
         .and_then(|l| l["msg"].as_str().map(str::to_owned))
         .unwrap_or_else(|| panic!("no error line in {stderr}"))
 }
