@@ -229,7 +229,7 @@ fn a_sleeping_guest_is_stopped_at_its_deadline() {
     assert_failed(
         &run_mode(&dir, "sleep"),
         &[
-            "guest misbehave exceeded its wall-clock deadline of 500 ms (limits.timeoutMs in grants.yaml; time blocked in host calls and sleeps counts too) (in run)",
+            "guest misbehave exceeded its wall-clock deadline of 500 ms (limits.timeoutMs in grants.yaml; time blocked in host calls and sleeps counts too; raise limits.timeoutMs if the guest needs longer) (in run)",
         ],
     );
 }

@@ -376,7 +376,7 @@ pub fn cause(guest: &Guest, e: &wasmtime::Error, stderr: &str) -> String {
     }
     match e.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => format!(
-            "exceeded its wall-clock deadline of {} ms (limits.timeoutMs in grants.yaml; time blocked in host calls and sleeps counts too)",
+            "exceeded its wall-clock deadline of {} ms (limits.timeoutMs in grants.yaml; time blocked in host calls and sleeps counts too; raise limits.timeoutMs if the guest needs longer)",
             limits.timeout_ms
         ),
         Some(Trap::StackOverflow) => {
