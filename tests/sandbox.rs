@@ -1,9 +1,14 @@
 //! A guest can never exceed what it was granted: no filesystem, network or environment,
 //! wall-clock time (sleeps included), memory and every output budget bounded, every trap
 //! a clear error naming the guest and its cause, and no output written by a failed run.
-//! Uses the hostile guest `tests/guests/misbehave-hook`, driven by `mode` in its input.
+//! Uses the hostile guests `tests/guests/misbehave-hook` (driven by `mode` in its input,
+//! and for `config`, which has no input, by a marker patched into its bytes) and
+//! `tests/guests/misbehave-render`, and components built here that a Rust guest cannot
+//! emit (`common/hostile.rs`).
 
 mod common;
+#[path = "common/hostile.rs"]
+mod hostile;
 
 use common::{Run, hook_run};
 use serde_json::{Value, json};
@@ -224,7 +229,7 @@ fn a_sleeping_guest_is_stopped_at_its_deadline() {
     assert_failed(
         &run_mode(&dir, "sleep"),
         &[
-            "guest misbehave exceeded its wall-clock deadline of 500 ms (limits.timeoutMs in grants.yaml; time blocked in host calls and sleeps counts too) (in run)",
+            "guest misbehave exceeded its wall-clock deadline of 500 ms (limits.timeoutMs in grants.yaml; time blocked in host calls and sleeps counts too; raise limits.timeoutMs if the guest needs longer) (in run)",
         ],
     );
 }
@@ -549,4 +554,319 @@ fn an_untrusted_cache_is_not_loaded() {
         "{}",
         third.stderr
     );
+}
+
+/// The message of the host's final error line (its log is JSON lines on stderr).
+fn error_message(stderr: &str) -> String {
+    stderr
+        .lines()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["level"] == "error")
+        .and_then(|l| l["msg"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("no error line in {stderr}"))
+}
+
+fn hook_config(dir: &Path) -> (i32, String, String) {
+    common::host(
+        &["--hooks-dir", dir.to_str().unwrap(), "hook", "config"],
+        &[],
+    )
+}
+
+/// Makes the misbehave component's `config` run in `mode`: overwrites the marker its
+/// source keeps for that (`CONFIG_MODE` in tests/guests/misbehave-hook) in place.
+fn patch_config_mode(dir: &Path, mode: &str) {
+    const MARKER: &[u8] = b"misbehave-config-mode:ok________________________";
+    let path = dir.join("misbehave_hook.wasm");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let found: Vec<usize> = bytes
+        .windows(MARKER.len())
+        .enumerate()
+        .filter(|(_, w)| *w == MARKER)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "the marker is in the component exactly once"
+    );
+    let mut patched = format!("misbehave-config-mode:{mode}").into_bytes();
+    assert!(patched.len() <= MARKER.len(), "mode {mode} is too long");
+    patched.resize(MARKER.len(), b'_');
+    bytes[found[0]..found[0] + MARKER.len()].copy_from_slice(&patched);
+    std::fs::write(&path, bytes).unwrap();
+}
+
+#[test]
+fn a_busy_loop_spends_its_cpu_budget_before_its_deadline() {
+    let (_t, dir) = hooks();
+    let grants = GRANTS.replace("timeoutMs: 500", "timeoutMs: 60000, cpuMs: 300");
+    std::fs::write(dir.join("grants.yaml"), grants).unwrap();
+    let run = run_mode(&dir, "loop");
+    assert_failed(
+        &run,
+        &[
+            "guest misbehave exceeded its CPU budget of 300 ms (",
+            "ms of CPU time used; limits.cpuMs in grants.yaml: CPU time of one call, apart from its wall-clock deadline limits.timeoutMs of 60000 ms; raise limits.cpuMs if the guest needs more, or make it do less per call) (in run)",
+        ],
+    );
+    assert!(
+        !run.stderr.contains("wall-clock deadline of"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_sleeping_guest_meets_its_deadline_not_its_cpu_budget() {
+    let (_t, dir) = hooks();
+    let grants = GRANTS.replace("timeoutMs: 500", "timeoutMs: 500, cpuMs: 100");
+    std::fs::write(dir.join("grants.yaml"), grants).unwrap();
+    let run = run_mode(&dir, "sleep");
+    assert_failed(
+        &run,
+        &[
+            "guest misbehave exceeded its wall-clock deadline of 500 ms (limits.timeoutMs in grants.yaml",
+        ],
+    );
+    assert!(!run.stderr.contains("CPU budget"), "{}", run.stderr);
+}
+
+#[test]
+fn guest_stdout_is_logged_once_per_call() {
+    // `config` prints one line; `hook run` calls `config` and then `run`.
+    let (_t, dir) = hooks();
+    let run = run_mode(&dir, "ok");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let printed: Vec<Value> = run
+        .stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["msg"] == "misbehave-hook config called")
+        .collect();
+    assert_eq!(printed.len(), 1, "{}", run.stderr);
+    assert_eq!(printed[0]["stream"], "stdout");
+    assert_eq!(printed[0]["guest"], "misbehave");
+}
+
+#[test]
+fn a_huge_hook_config_is_refused_by_the_result_budget() {
+    let (_t, dir) = hooks();
+    patch_config_mode(&dir, "huge-config");
+    let budget = "guest misbehave exceeded its call result size budget: more than 1048576 bytes returned by config (limit 1048576 bytes, limits.maxResultBytes in grants.yaml)";
+    let (code, stdout, stderr) = hook_config(&dir);
+    assert_eq!((code, stdout.as_str()), (1, ""), "{stderr}");
+    assert_eq!(error_message(&stderr), budget);
+    let run = run_mode(&dir, "ok");
+    assert_failed(&run, &[]);
+    assert_eq!(error_message(&run.stderr), budget);
+    // Raised in grants.yaml, the budget lets it through to the next check (its grants).
+    let raised = GRANTS.replace(
+        "memoryMiB: 32 }",
+        "memoryMiB: 32, maxResultBytes: 8388608 }",
+    );
+    std::fs::write(dir.join("grants.yaml"), raised).unwrap();
+    let (code, _, stderr) = hook_config(&dir);
+    assert_eq!(code, 1);
+    assert!(
+        error_message(&stderr)
+            .ends_with("beyond its grants; grant `list` on exactly those objects in grants.yaml"),
+        "{stderr}"
+    );
+}
+
+const RENDER_GRANTS: &str = r#"
+module: { name: probe, valuesKey: probe }
+guests:
+  - name: misbehave-render
+    component: misbehave_render.wasm
+    world: render
+"#;
+
+#[test]
+fn render_results_are_bounded() {
+    let (_t, dir) = hooks();
+    std::fs::write(dir.join("grants.yaml"), RENDER_GRANTS).unwrap();
+    let bc = json!([{"binding": "beforeHelm"}]).to_string();
+    let render = |mode: &str| {
+        hook_run(
+            &dir,
+            0,
+            &bc,
+            &json!({"probe": {"misbehave": {"mode": mode}}}),
+            &json!({}),
+        )
+    };
+    let ok = render("ok");
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(
+        ok.values_patch.contains("renderPlan"),
+        "{}",
+        ok.values_patch
+    );
+    for (mode, call) in [("huge-plan", "plan"), ("huge-input", "input-from-values")] {
+        let run = render(mode);
+        assert_failed(&run, &[]);
+        assert_eq!(
+            error_message(&run.stderr),
+            format!(
+                "guest misbehave-render exceeded its call result size budget: more than 1048576 bytes returned by {call} (limit 1048576 bytes, limits.maxResultBytes in grants.yaml)"
+            )
+        );
+    }
+}
+
+#[test]
+fn jq_filters_outside_the_policy_are_refused_through_every_entry() {
+    for (mode, filter, reason) in [
+        ("jq-env", "$ENV", "`$ENV` is not allowed"),
+        ("jq-range", "[range(1e12)] | length", "1000000000000"),
+        ("jq-input", "input", "`input` is not allowed"),
+        ("jq-debug", "debug", "`debug` is not allowed"),
+    ] {
+        let (_t, dir) = hooks();
+        patch_config_mode(&dir, mode);
+        let dir_arg = dir.to_str().unwrap();
+        let refused = format!(
+            "guest misbehave: binding \"state\": jqFilter {filter:?} is outside the host's jq policy: "
+        );
+        let check = |what: &str, (code, stdout, stderr): (i32, String, String)| {
+            assert_eq!((code, stdout.as_str()), (1, ""), "{what} {mode}: {stderr}");
+            let message = error_message(&stderr);
+            assert!(
+                message.starts_with(&refused) && message.contains(reason),
+                "{what} {mode}: {message}"
+            );
+        };
+        check("hook config", hook_config(&dir));
+        check(
+            "--config",
+            common::host(&["--hooks-dir", dir_arg, "--config"], &[]),
+        );
+        // `test` on a case that expects the hook to succeed: it must fail, showing why.
+        let case = dir.join("case");
+        std::fs::create_dir(&case).unwrap();
+        for (file, text) in [
+            ("case.yaml", "hook: misbehave\n".to_owned()),
+            (
+                "binding-context.json",
+                json!([{"binding": "beforeHelm"}]).to_string(),
+            ),
+            ("values.json", json!({"probe": {}}).to_string()),
+            ("config-values.json", json!({}).to_string()),
+        ] {
+            std::fs::write(case.join(file), text).unwrap();
+        }
+        let (code, stdout, stderr) = common::host(
+            &["--hooks-dir", dir_arg, "test", case.to_str().unwrap()],
+            &[],
+        );
+        assert_eq!(code, 1, "test {mode}: {stdout} {stderr}");
+        assert!(
+            stdout.contains("FAILED") && stdout.contains("0 passed, 1 failed"),
+            "{stdout}"
+        );
+        let shown = serde_json::to_string(&refused).unwrap();
+        assert!(
+            stdout.contains(shown.trim_matches('"')),
+            "test {mode} does not show {shown}: {stdout}"
+        );
+    }
+}
+
+/// Grants for a hostile component in place of the misbehave guest.
+fn hostile_hooks(component: hostile::Hostile) -> (tempfile::TempDir, std::path::PathBuf) {
+    let (t, dir) = hooks();
+    std::fs::write(dir.join("hostile.wasm"), hostile::component(component)).unwrap();
+    std::fs::write(
+        dir.join("grants.yaml"),
+        GRANTS.replace("misbehave_hook.wasm", "hostile.wasm"),
+    )
+    .unwrap();
+    (t, dir)
+}
+
+/// `hook config` and `hook run` both fail with an error holding every needle, and write
+/// nothing.
+fn assert_refused_everywhere(dir: &Path, needles: &[&str]) {
+    let (code, stdout, stderr) = hook_config(dir);
+    assert_eq!((code, stdout.as_str()), (1, ""), "{stderr}");
+    let run = run_mode(dir, "ok");
+    assert_failed(&run, &[]);
+    for (command, message) in [
+        ("hook config", error_message(&stderr)),
+        ("hook run", error_message(&run.stderr)),
+    ] {
+        for needle in needles {
+            assert!(message.contains(needle), "{command}: {message}");
+        }
+    }
+}
+
+#[test]
+fn a_benign_hostile_component_runs() {
+    // The builder's baseline: the same component without hostility passes both commands,
+    // so each refusal below is the limiter's doing.
+    let (_t, dir) = hostile_hooks(hostile::Hostile::default());
+    let (code, stdout, stderr) = hook_config(&dir);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\"hooks\""), "{stdout}");
+    let run = run_mode(&dir, "ok");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn many_memories_share_one_memory_limit() {
+    // Three 16 MiB memories besides the first: each within 32 MiB, together past it.
+    let (_t, dir) = hostile_hooks(hostile::Hostile {
+        extra_memories: 3,
+        extra_memory_pages: 256,
+        ..Default::default()
+    });
+    assert_refused_everywhere(
+        &dir,
+        &[
+            "guest misbehave exceeded its memory limit of 32 MiB (limits.memoryMiB in grants.yaml: all memories and tables of the guest together; memory and tables of the whole store would reach ",
+        ],
+    );
+}
+
+#[test]
+fn one_huge_table_grow_is_refused() {
+    let (_t, dir) = hostile_hooks(hostile::Hostile {
+        grow_table_in_config: 1 << 27,
+        ..Default::default()
+    });
+    // 2^27 elements of 16 bytes, plus the one 64 KiB page of the first memory: far past
+    // the 32 MiB that memories and tables share.
+    assert_refused_everywhere(
+        &dir,
+        &[
+            "guest misbehave exceeded its memory limit of 32 MiB (limits.memoryMiB in grants.yaml: all memories and tables of the guest together; memory and tables of the whole store would reach 2147549184 bytes, above 33554432 bytes) (in config)",
+        ],
+    );
+}
+
+#[test]
+fn memory_and_table_counts_are_bounded() {
+    for (hostile, needle) in [
+        (
+            hostile::Hostile {
+                extra_memories: 16,
+                ..Default::default()
+            },
+            "guest misbehave exceeded the host's memory count limit: it would create 17 (a guest may create at most 64 instances, 16 memories and 64 tables",
+        ),
+        (
+            hostile::Hostile {
+                tables: 65,
+                ..Default::default()
+            },
+            "guest misbehave exceeded the host's table count limit: it would create ",
+        ),
+    ] {
+        let (_t, dir) = hostile_hooks(hostile);
+        assert_refused_everywhere(&dir, &[needle]);
+    }
 }

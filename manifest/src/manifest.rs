@@ -143,6 +143,11 @@ pub struct Limits {
     /// runs and by the host while the guest sleeps or waits in a host call.
     #[serde(default = "Limits::default_timeout_ms")]
     pub timeout_ms: u64,
+    /// CPU time of one call (the host thread running it, guest code and host calls), apart
+    /// from the wall-clock deadline: a guest that computes is stopped by this, one that
+    /// waits by `timeout_ms`. Absent: the same as `timeout_ms` ([`Limits::cpu_budget_ms`]).
+    #[serde(default)]
+    pub cpu_ms: Option<u64>,
     /// Memory of the whole guest: all linear memories and tables together.
     #[serde(rename = "memoryMiB")]
     #[serde(default = "Limits::default_memory_mib")]
@@ -195,6 +200,10 @@ pub struct Limits {
     /// Bytes of one API server answer a job reads (streamed; a bigger one fails the call).
     #[serde(default = "budgets::response_bytes")]
     pub max_response_bytes: u64,
+    /// Bytes of what one call returns that the host takes whole: a hook's `config`, a
+    /// render guest's `describe`, `input-from-values` and `plan` (measured as text).
+    #[serde(default = "budgets::result_bytes")]
+    pub max_result_bytes: u64,
 }
 
 /// Default output budgets: about 100x what the shipped guests use in a run, so a
@@ -240,9 +249,17 @@ pub mod budgets {
     pub fn response_bytes() -> u64 {
         128 << 20
     }
+    pub fn result_bytes() -> u64 {
+        1 << 20
+    }
 }
 
 impl Limits {
+    /// The CPU budget of one call in milliseconds: `cpuMs`, else `timeoutMs`.
+    pub fn cpu_budget_ms(&self) -> u64 {
+        self.cpu_ms.unwrap_or(self.timeout_ms)
+    }
+
     fn default_timeout_ms() -> u64 {
         5_000
     }
@@ -261,6 +278,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             timeout_ms: Self::default_timeout_ms(),
+            cpu_ms: None,
             memory_mib: Self::default_memory_mib(),
             max_wait_ms: Self::default_max_wait_ms(),
             concurrency: Self::default_concurrency(),
@@ -277,6 +295,7 @@ impl Default for Limits {
             max_audit_lines: budgets::audit_lines(),
             max_error_length: budgets::error_length(),
             max_response_bytes: budgets::response_bytes(),
+            max_result_bytes: budgets::result_bytes(),
         }
     }
 }
@@ -430,8 +449,15 @@ impl Manifest {
                 || limits.memory_mib == 0
                 || limits.concurrency == 0
                 || limits.max_wait_ms == 0
+                || limits.cpu_ms == Some(0)
             {
                 return Err(format!("guest {}: limits must be above zero", guest.name));
+            }
+            if let Some(cpu) = limits.cpu_ms.filter(|&cpu| cpu > limits.timeout_ms) {
+                return Err(format!(
+                    "guest {}: limits.cpuMs ({cpu}) is above limits.timeoutMs ({}): a call cannot use more CPU time than wall-clock time, so lower cpuMs or raise timeoutMs",
+                    guest.name, limits.timeout_ms
+                ));
             }
             if guest.readiness && guest.world != World::Hook {
                 return Err(format!(
@@ -718,7 +744,11 @@ mod tests {
     fn defaults_apply() {
         let m = with_guest("{name: h, component: h.wasm, world: hook}").unwrap();
         assert_eq!(m.guests[0].limits, Limits::default());
+        assert_eq!(m.guests[0].limits.cpu_budget_ms(), 5_000);
         assert_eq!(m.guests[0].compiler(), Compiler::Winch);
+        let m = with_guest("{name: h, component: h.wasm, world: hook, limits: {timeoutMs: 900, cpuMs: 300, maxResultBytes: 10}}").unwrap();
+        let limits = m.guests[0].limits;
+        assert_eq!((limits.cpu_budget_ms(), limits.max_result_bytes), (300, 10));
     }
 
     #[test]
@@ -731,6 +761,14 @@ mod tests {
             (
                 "{name: h, component: h.wasm, world: hook, limits: {timeoutMs: 0}}",
                 "above zero",
+            ),
+            (
+                "{name: h, component: h.wasm, world: hook, limits: {cpuMs: 0}}",
+                "above zero",
+            ),
+            (
+                "{name: h, component: h.wasm, world: hook, limits: {timeoutMs: 100, cpuMs: 200}}",
+                "guest h: limits.cpuMs (200) is above limits.timeoutMs (100)",
             ),
             (
                 "{name: h, component: h.wasm, world: hook, grants: [{verbs: [], apiVersion: v1, kind: Pod}]}",

@@ -12,7 +12,7 @@ pub fn run(cli: &Cli, name: Option<&str>) -> Result<ExitCode> {
     let runtime = super::runtime(cli)?;
     let guest = render_guest(&runtime.manifest.guests, name)?;
     let mut instance = runtime.prepare_render(guest)?.instantiate()?;
-    let machine = instance.call("describe", |b, s| {
+    let machine = instance.call_bounded("describe", |b, s| {
         b.deckhouse_hooks_render().call_describe(s)
     })?;
     let mut rows = Vec::new();
@@ -23,7 +23,7 @@ pub fn run(cli: &Cli, name: Option<&str>) -> Result<ExitCode> {
                 state: state.clone(),
             };
             let plan = instance
-                .call("plan", |b, s| {
+                .call_bounded("plan", |b, s| {
                     b.deckhouse_hooks_render().call_plan(s, &input)
                 })?
                 .map_err(|message| HostError::GuestFailed {

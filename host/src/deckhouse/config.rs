@@ -32,14 +32,14 @@ pub fn guest_config(runtime: &Runtime, guest: &Guest) -> Result<HookConfig> {
             };
             let mut instance = prepared.instantiate(caps)?;
             let config = convert::hook_config(
-                instance.call("config", |b, s| b.deckhouse_hooks_hook().call_config(s))?,
+                instance.call_bounded("config", |b, s| b.deckhouse_hooks_hook().call_config(s))?,
             );
             check_watches(guest, &config)?;
             Ok(config)
         }
         World::Render => {
             let mut instance = runtime.prepare_render(guest)?.instantiate()?;
-            let machine = instance.call("describe", |b, s| {
+            let machine = instance.call_bounded("describe", |b, s| {
                 b.deckhouse_hooks_render().call_describe(s)
             })?;
             Ok(HookConfig {

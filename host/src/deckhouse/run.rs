@@ -122,7 +122,7 @@ fn run_hook(
     };
     let mut instance = prepared.instantiate(caps)?;
     let config = convert::hook_config(
-        instance.call("config", |b, s| b.deckhouse_hooks_hook().call_config(s))?,
+        instance.call_bounded("config", |b, s| b.deckhouse_hooks_hook().call_config(s))?,
     );
     check_watches(guest, &config)?;
     if only_unwanted_events(&config, &inputs.binding_context) {
@@ -246,17 +246,17 @@ fn run_render(
         guest: guest.name.clone(),
         message: budget::error_message(guest, &message),
     };
-    let machine = instance.call("describe", |b, s| {
+    let machine = instance.call_bounded("describe", |b, s| {
         b.deckhouse_hooks_render().call_describe(s)
     })?;
     let input = instance
-        .call("input-from-values", |b, s| {
+        .call_bounded("input-from-values", |b, s| {
             b.deckhouse_hooks_render()
                 .call_input_from_values(s, &module_values.to_string())
         })?
         .map_err(failed)?;
     let decisions = instance
-        .call("plan", |b, s| {
+        .call_bounded("plan", |b, s| {
             b.deckhouse_hooks_render().call_plan(s, &input)
         })?
         .map_err(failed)?;

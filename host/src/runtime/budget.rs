@@ -1,7 +1,9 @@
 //! The run-level output budgets (`limits.max*` in grants.yaml), checked on what a hook
 //! guest returns before the host does any work on it: the values patch builder's cost
 //! grows with path depth and count, so a 10,000-segment path must be refused, not built.
-//! Metric names and groups are checked against the guest's `metrics` grant here too.
+//! Metric names and groups are checked against the guest's `metrics` grant here too, and
+//! what other calls return whole (a hook's `config`, a render guest's calls) is bounded by
+//! `limits.maxResultBytes`.
 
 use crate::bindings::hook_api::{HookOutput, ValuesOp};
 use crate::capabilities::log::truncate;
@@ -116,6 +118,39 @@ pub fn check_hook_output(guest: &Guest, output: &HookOutput) -> Result<()> {
     Ok(())
 }
 
+/// Checks what one call returned against `limits.maxResultBytes`, measured as its text
+/// form (every string and number as written out): the measuring stops one byte past the
+/// budget, so a huge result costs no more than the budget to refuse.
+pub fn check_result(guest: &Guest, call: &str, result: &impl std::fmt::Debug) -> Result<()> {
+    use std::fmt::Write as _;
+    /// Counts bytes, failing once past `limit` so formatting stops there.
+    struct Counter {
+        bytes: u64,
+        limit: u64,
+    }
+    impl std::fmt::Write for Counter {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.bytes += s.len() as u64;
+            if self.bytes > self.limit {
+                return Err(std::fmt::Error);
+            }
+            Ok(())
+        }
+    }
+    let limit = guest.limits.max_result_bytes;
+    let mut counter = Counter { bytes: 0, limit };
+    if write!(counter, "{result:?}").is_ok() {
+        return Ok(());
+    }
+    Err(HostError::Budget {
+        guest: guest.name.clone(),
+        budget: "call result size",
+        key: "maxResultBytes",
+        limit: format!("{limit} bytes"),
+        actual: format!("more than {limit} bytes returned by {call}"),
+    })
+}
+
 /// The grant in words, for errors.
 fn describe(guest: &Guest) -> String {
     let m = &guest.metrics;
@@ -219,6 +254,20 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("values bytes budget")
+        );
+    }
+
+    #[test]
+    fn a_call_result_is_measured_up_to_its_budget() {
+        let mut g = guest();
+        g.limits.max_result_bytes = 100;
+        check_result(&g, "config", &vec!["x".repeat(40)]).unwrap();
+        let err = check_result(&g, "plan", &vec!["x".repeat(60); 2])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "guest g exceeded its call result size budget: more than 100 bytes returned by plan (limit 100 bytes, limits.maxResultBytes in grants.yaml)"
         );
     }
 

@@ -1,11 +1,12 @@
 //! One wasmtime engine per compiler in use, with epoch interruption driven by a ticker thread so
-//! a guest's CPU deadline is enforced without fuel's per-instruction cost.
+//! a call's wall-clock deadline and CPU budget are checked on every tick (the store's epoch
+//! callback, `runtime::guest`) without fuel's per-instruction cost.
 
 use crate::manifest::Compiler;
 use std::time::Duration;
 use wasmtime::{Config, Engine, OptLevel, Strategy};
 
-/// How often the epoch advances; deadlines are counted in these ticks.
+/// How often the epoch advances: how often a running call's deadline and CPU budget are checked.
 pub const TICK: Duration = Duration::from_millis(10);
 
 /// The engine configuration; the cache key includes its compatibility hash, so any change
@@ -48,9 +49,4 @@ pub fn new_engine(compiler: Compiler) -> Result<Engine, String> {
         })
         .map_err(|e| format!("cannot start the epoch ticker: {e}"))?;
     Ok(engine)
-}
-
-/// The epoch deadline, in ticks, for a wall-clock budget.
-pub fn deadline_ticks(timeout_ms: u64) -> u64 {
-    timeout_ms.div_ceil(TICK.as_millis() as u64).max(1)
 }

@@ -2,9 +2,11 @@
 //! per process ([`Prepared`]); each run (each Job step) gets a fresh [`Instance`] from it.
 //! Every trap, panic or limit hit becomes an error that names the guest and the cause.
 
+use super::budget;
 use super::cache::{ComponentCache, Origin};
+use super::cpu::CpuExceeded;
 use super::engine;
-use super::limiter::MemoryExceeded;
+use super::limiter::{MAX_INSTANCES, MAX_MEMORIES, MAX_TABLES, MemoryExceeded};
 use super::state::{CAPTURE_BYTES, Caps, GuestState, Imports};
 use crate::bindings::hook::deckhouse::hooks::{kubernetes, log, types};
 use crate::bindings::{
@@ -18,7 +20,7 @@ use crate::logging;
 use crate::manifest::{Guest, Manifest, World};
 use std::sync::OnceLock;
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Engine, Store, StoreContextMut, Trap};
+use wasmtime::{Engine, Store, StoreContextMut, Trap, UpdateDeadline};
 
 /// The store state of the hook and job worlds.
 pub type ImportsState = GuestState<Imports>;
@@ -223,7 +225,16 @@ impl<P> Prepared<P> {
         let guest = &self.guest;
         let mut store = Store::new(&self.engine, GuestState::new(guest, caps));
         store.limiter(|s| &mut s.limits);
-        store.epoch_deadline_trap();
+        // On every epoch tick: the wall-clock deadline first (CPU time never runs ahead
+        // of it, so a call past both is reported as past its deadline), then CPU time.
+        store.epoch_deadline_callback(|store| {
+            let state = store.data();
+            if state.deadline.check().is_err() {
+                return Ok(UpdateDeadline::Interrupt);
+            }
+            state.cpu.check()?;
+            Ok(UpdateDeadline::Continue(1))
+        });
         start_call(&mut store, guest);
         let bindings = make(&self.pre, &mut store).map_err(|e| failure(guest, &store, &e))?;
         Ok(Instance {
@@ -276,17 +287,32 @@ impl<B, C: 'static> Instance<B, C> {
         })
     }
 
+    /// [`Self::call`] for a call whose whole result the host takes in (a hook's `config`,
+    /// a render guest's calls): the result is refused past `limits.maxResultBytes` before
+    /// the host does any work on it.
+    pub fn call_bounded<R: std::fmt::Debug>(
+        &mut self,
+        what: &'static str,
+        f: impl FnOnce(&B, &mut Store<GuestState<C>>) -> wasmtime::Result<R>,
+    ) -> Result<R> {
+        let result = self.call(what, f)?;
+        budget::check_result(&self.guest, what, &result)?;
+        Ok(result)
+    }
+
     /// The world's capabilities back, once the guest is done with them.
     pub fn into_caps(self) -> C {
         self.store.into_data().caps
     }
 }
 
-/// Starts a call's wall-clock budget: the epoch deadline for guest code, and the shared
-/// deadline WASI sleeps and host calls are bounded by.
+/// Starts a call's budgets: the wall-clock deadline (shared with the WASI sleeps and host
+/// calls it bounds) and the CPU budget, both checked by the epoch callback on every tick.
 fn start_call<C>(store: &mut Store<GuestState<C>>, guest: &Guest) {
-    store.set_epoch_deadline(engine::deadline_ticks(guest.limits.timeout_ms));
-    store.data().deadline.start(guest.limits.timeout_ms);
+    store.set_epoch_deadline(1);
+    let state = store.data_mut();
+    state.deadline.start(guest.limits.timeout_ms);
+    state.cpu.start(guest.limits.cpu_budget_ms());
 }
 
 fn link_error(guest: &Guest, e: wasmtime::Error) -> HostError {
@@ -326,6 +352,22 @@ pub fn cause(guest: &Guest, e: &wasmtime::Error, stderr: &str) -> String {
             limits.memory_mib
         );
     }
+    if let Some(exceeded) = e.downcast_ref::<CpuExceeded>() {
+        return format!(
+            "exceeded its CPU budget of {} ms ({exceeded}; limits.cpuMs in grants.yaml: CPU time of one call, apart from its wall-clock deadline limits.timeoutMs of {} ms; raise limits.cpuMs if the guest needs more, or make it do less per call)",
+            exceeded.limit_ms, limits.timeout_ms
+        );
+    }
+    if let Some(count) = text
+        .split_once("resource limit exceeded: ")
+        .and_then(|(_, t)| t.split_once(" count too high at "))
+    {
+        return format!(
+            "exceeded the host's {} count limit: it would create {} (a guest may create at most {MAX_INSTANCES} instances, {MAX_MEMORIES} memories and {MAX_TABLES} tables; fixed by the host, not a grants.yaml key)",
+            count.0,
+            count.1.split_whitespace().next().unwrap_or_default()
+        );
+    }
     if let Some(exit) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
         return format!(
             "exited with status {} instead of returning (a guest must return its result, not call exit)",
@@ -334,7 +376,7 @@ pub fn cause(guest: &Guest, e: &wasmtime::Error, stderr: &str) -> String {
     }
     match e.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => format!(
-            "exceeded its wall-clock deadline of {} ms (limits.timeoutMs in grants.yaml; time blocked in host calls and sleeps counts too)",
+            "exceeded its wall-clock deadline of {} ms (limits.timeoutMs in grants.yaml; time blocked in host calls and sleeps counts too; raise limits.timeoutMs if the guest needs longer)",
             limits.timeout_ms
         ),
         Some(Trap::StackOverflow) => {
@@ -378,8 +420,10 @@ fn panic_message(stderr: &str) -> Option<String> {
     Some(lines.join(": "))
 }
 
+/// Logs what the guest printed during the call and empties the capture, so a line shows
+/// once however many calls follow.
 fn forward_output<C>(guest: &str, state: &GuestState<C>) {
-    let [stdout, stderr] = state.captured();
+    let [stdout, stderr] = state.take_captured();
     for (stream, (text, dropped), level) in [
         ("stdout", stdout, logging::Level::Info),
         ("stderr", stderr, logging::Level::Warn),

@@ -4,6 +4,7 @@
 pub mod budget;
 pub mod cache;
 pub mod convert;
+pub mod cpu;
 pub mod engine;
 pub mod guest;
 pub mod limiter;

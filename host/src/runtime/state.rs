@@ -1,9 +1,10 @@
 //! What each store carries. Every world gets WASI closed to the outside world, a
-//! whole-store memory limiter, the call's wall-clock deadline and captured stdio
+//! whole-store memory limiter, the call's wall-clock deadline and CPU budget, and captured stdio
 //! ([`GuestState`]); on top of that a world gets exactly the capabilities it imports
 //! ([`Imports`] for hooks and jobs, `()` for render guests), each a narrow context the WIT
 //! `Host` traits are implemented on.
 
+use super::cpu::CpuBudget;
 use super::limiter::GuestLimiter;
 use super::stdio::CappedPipe;
 use crate::capabilities::deadline::Deadline;
@@ -13,8 +14,8 @@ use crate::manifest::{Guest, World};
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-/// How much guest stdout/stderr is kept for the log: enough for a panic message. Past
-/// it, writes are accepted and dropped (and counted), so a flood never fails the guest.
+/// How much guest stdout/stderr is kept for the log per call: enough for a panic message.
+/// Past it, writes are accepted and dropped (and counted), so a flood never fails the guest.
 pub const CAPTURE_BYTES: usize = 64 * 1024;
 
 /// The imports of the hook and job worlds.
@@ -50,6 +51,8 @@ pub struct GuestState<C> {
     pub limits: GuestLimiter,
     /// The wall-clock deadline of the call in progress.
     pub deadline: Deadline,
+    /// The CPU budget of the call in progress.
+    pub cpu: CpuBudget,
     stdout: CappedPipe,
     stderr: CappedPipe,
     /// The world's own capabilities.
@@ -79,6 +82,7 @@ impl<C: Caps> GuestState<C> {
             table: ResourceTable::new(),
             limits: GuestLimiter::new(memory),
             deadline,
+            cpu: CpuBudget::default(),
             stdout,
             stderr,
             caps,
@@ -92,6 +96,15 @@ impl<C> GuestState<C> {
     pub fn captured(&self) -> [(String, u64); 2] {
         let text = |p: &CappedPipe| {
             let (bytes, dropped) = p.contents();
+            (String::from_utf8_lossy(&bytes).into_owned(), dropped)
+        };
+        [text(&self.stdout), text(&self.stderr)]
+    }
+
+    /// Like [`Self::captured`], emptying both streams, so each line is forwarded once.
+    pub fn take_captured(&self) -> [(String, u64); 2] {
+        let text = |p: &CappedPipe| {
+            let (bytes, dropped) = p.take();
             (String::from_utf8_lossy(&bytes).into_owned(), dropped)
         };
         [text(&self.stdout), text(&self.stderr)]

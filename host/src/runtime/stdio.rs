@@ -43,6 +43,14 @@ impl CappedPipe {
         (buffer.kept.clone(), buffer.dropped)
     }
 
+    /// The kept bytes and the dropped count, emptying the pipe: what was forwarded once
+    /// is not forwarded again after the next call.
+    pub fn take(&self) -> (Vec<u8>, u64) {
+        let mut buffer = self.lock();
+        let taken = std::mem::take(&mut *buffer);
+        (taken.kept, taken.dropped)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Buffer> {
         // A poisoned lock only means another writer panicked mid-append; the bytes are
         // still a valid prefix, so keep using them.
@@ -131,5 +139,9 @@ mod tests {
             stream.write(Bytes::from_static(b"abc")).unwrap();
         }
         assert_eq!(pipe.contents(), (b"abca".to_vec(), 5));
+        assert_eq!(pipe.take(), (b"abca".to_vec(), 5));
+        assert_eq!(pipe.contents(), (vec![], 0));
+        stream.write(Bytes::from_static(b"de")).unwrap();
+        assert_eq!(pipe.take(), (b"de".to_vec(), 0), "the cap starts over");
     }
 }

@@ -67,7 +67,7 @@ pub fn guests(runtime: &Runtime) -> Result<(Guests<'_>, States), SimError> {
     let job_guest = one(GuestWorld::Job, "job")?;
     let job = Job::new(runtime, job_guest, settings(job_guest, &[])?)?;
     let mut instance = runtime.prepare_render(render)?.instantiate()?;
-    let machine = instance.call("describe", |b, s| {
+    let machine = instance.call_bounded("describe", |b, s| {
         b.deckhouse_hooks_render().call_describe(s)
     })?;
     let states = States {

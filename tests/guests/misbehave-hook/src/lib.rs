@@ -1,5 +1,9 @@
 //! A hook guest that misbehaves on request (`mode` in the config values), so the
 //! sandbox tests can prove the host contains it. Native builds are empty.
+//!
+//! `config` has no input, so its mode is a marker in the component's data instead
+//! ([`CONFIG_MODE`]): a test copies the component and overwrites the marker's bytes in
+//! place (same length) to pick another one.
 
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)] // the generated WIT glue is unsafe by nature
@@ -16,6 +20,19 @@ mod component {
     };
 
     struct Misbehave;
+
+    /// The mode of `config`: `ok` unless a test patched these bytes (see the crate doc).
+    /// 48 bytes: the prefix, the mode, `_` padding.
+    #[used]
+    static CONFIG_MODE: [u8; 48] = *b"misbehave-config-mode:ok________________________";
+
+    fn config_mode() -> String {
+        // black_box: the bytes are read at run time, never folded from the initializer.
+        let bytes: &[u8; 48] = std::hint::black_box(&CONFIG_MODE);
+        String::from_utf8_lossy(&bytes[22..])
+            .trim_end_matches('_')
+            .to_owned()
+    }
 
     fn mode(input: &HookInput) -> String {
         let v: serde_json::Value = serde_json::from_str(&input.config_values).unwrap_or_default();
@@ -81,6 +98,24 @@ mod component {
 
     impl Guest for Misbehave {
         fn config() -> HookConfig {
+            // Printed on every config call: the host must log it once per call, not again
+            // after each later call.
+            println!("misbehave-hook config called");
+            let mode = config_mode();
+            let jq_filter = match mode.as_str() {
+                // Filters Deckhouse would run outside the sandbox: the host must refuse them.
+                "jq-env" => Some("$ENV".to_owned()),
+                "jq-range" => Some("[range(1e12)] | length".to_owned()),
+                "jq-input" => Some("input".to_owned()),
+                "jq-debug" => Some("debug".to_owned()),
+                _ => None,
+            };
+            // A result far past the host's result budget (2 MiB of namespace names).
+            let match_names = if mode == "huge-config" {
+                vec!["n".repeat(1024); 2048]
+            } else {
+                vec!["probe-ns".into()]
+            };
             HookConfig {
                 on_startup: None,
                 before_helm: Some(1),
@@ -93,7 +128,7 @@ mod component {
                     kind: "ConfigMap".into(),
                     name_selector: vec!["probe".into()],
                     namespace: Some(NamespaceSelector {
-                        match_names: vec!["probe-ns".into()],
+                        match_names,
                         label_selector: None,
                     }),
                     label_selector: None,
@@ -102,7 +137,7 @@ mod component {
                     execute_hook_on_synchronization: Some(true),
                     wait_for_synchronization: None,
                     keep_full_objects_in_memory: Some(true),
-                    jq_filter: None,
+                    jq_filter,
                     include_snapshots_from: vec![],
                     queue: None,
                     group: None,
