@@ -9,6 +9,7 @@ use std::path::Path;
 const LAYERS: &[&str] = &[
     "manifest",
     "rbac",
+    "scaffold",
     "error",
     "logging",
     "protocol",

@@ -275,6 +275,45 @@ fn precompile_fills_the_cache_and_bad_entries_are_rebuilt() {
 }
 
 #[test]
+fn a_warm_run_maps_the_verified_entry_without_hashing_and_any_change_is_verified_again() {
+    let (_tmp, dir) = common::hooks_copy();
+    let d = dir.to_str().unwrap();
+    let (code, _, stderr) = host(&["--hooks-dir", d, "precompile"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let cache = dir.join(".cache");
+    assert_eq!(cache_entries(&cache, "idx").len(), 3, "one index per guest");
+    // The checksums are only read on the hashing path: without them, the index still
+    // serves every entry.
+    for sum in cache_entries(&cache, "sum") {
+        std::fs::remove_file(sum).unwrap();
+    }
+    let (_, _, stderr) = host(&["--hooks-dir", d, "precompile"], &[]);
+    assert_eq!(
+        stderr.matches(r#""origin":"Cached""#).count(),
+        3,
+        "{stderr}"
+    );
+    assert!(!stderr.contains("rebuilding"), "{stderr}");
+    // Rewriting an entry (even with the same bytes) changes its identity: it is hashed
+    // again, and without its checksum it is rebuilt.
+    let entry = &cache_entries(&cache, "cwasm")[0];
+    let bytes = std::fs::read(entry).unwrap();
+    std::fs::write(entry, bytes).unwrap();
+    let (code, _, stderr) = host(&["--hooks-dir", d, "precompile"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stderr.matches(r#""origin":"Compiled""#).count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches(r#""origin":"Cached""#).count(),
+        2,
+        "{stderr}"
+    );
+}
+
+#[test]
 fn replacing_a_guest_component_changes_behaviour_with_the_same_host() {
     let (_tmp, dir) = common::hooks_copy();
     let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "control-plane-migration", "namespace": "d8-sds-replicated-volume"}, "data": {"state": "stage3_started"}});

@@ -14,6 +14,11 @@ pub struct Cli {
     /// Where precompiled components are kept [default: <hooks-dir>/.cache]
     #[arg(long, env = "WASM_HOOKS_CACHE_DIR", global = true)]
     pub cache_dir: Option<PathBuf>,
+    /// Also write each hook run (`hook run N`, the shell protocol's bare run) as a test case
+    /// folder in DIR, which `test DIR` replays; recording never changes the run
+    /// [env: WASM_HOOKS_RECORD_DIR; empty: off]
+    #[arg(long, value_name = "DIR", global = true)]
+    pub record: Option<PathBuf>,
     /// Shell protocol: print the single hook's v1 config and exit.
     #[arg(long)]
     pub config: bool,
@@ -26,6 +31,8 @@ pub enum Command {
     /// Deckhouse's batch hook protocol.
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Scaffolds a guest crate on the SDK, its grants.yaml entry and a first test case.
+    New(NewArgs),
     /// Compiles every guest into the cache (run at image build time).
     Precompile,
     /// Runs golden fixture cases (folders with case.yaml) through this binary, as Deckhouse would.
@@ -77,6 +84,45 @@ pub enum Command {
         #[arg(long)]
         trace: Option<PathBuf>,
     },
+}
+
+/// What `new` scaffolds.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum NewKind {
+    /// A hook with its own bindings (world hook-guest).
+    Hook,
+    /// A render planner, run before Helm (world render-guest).
+    Render,
+    /// A job run against the live API (world job-guest).
+    Job,
+}
+
+/// `new KIND NAME`: a guest crate, its grants.yaml entry and a first fixture case.
+#[derive(Debug, clap::Args)]
+pub struct NewArgs {
+    /// What to scaffold.
+    pub kind: NewKind,
+    /// The guest's name: lowercase letters, digits and '-' (a DNS label); also the crate's name.
+    pub name: String,
+    /// The folder the crate folder NAME/ is created in.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Where the crate gets deckhouse-hooks-sdk: the SDK crate's folder (this repository's
+    /// sdk/), or a git URL of a repository holding it.
+    #[arg(long, value_name = "PATH|GIT-URL")]
+    pub sdk: String,
+    /// The git rev, tag or branch, with a git --sdk.
+    #[arg(long, value_name = "REV")]
+    pub sdk_rev: Option<String>,
+    /// Print the grants.yaml entry instead of appending it to the hooks folder's grants.yaml.
+    #[arg(long)]
+    pub print_grants: bool,
+    /// The module's name [default: module.name of grants.yaml].
+    #[arg(long)]
+    pub module: Option<String>,
+    /// The module's values key [default: module.valuesKey of grants.yaml].
+    #[arg(long)]
+    pub values_key: Option<String>,
 }
 
 /// `job NAME`: run, rehearse (`--dry-run`) or report on (`--status`) a job guest.

@@ -10,6 +10,8 @@ pub enum HostError {
     Manifest(#[from] ManifestError),
     #[error(transparent)]
     Rbac(#[from] crate::rbac::RbacError),
+    #[error(transparent)]
+    Scaffold(#[from] crate::scaffold::ScaffoldError),
     #[error("no hook number {index}: `hook list` shows {count} hooks (0..{count})")]
     UnknownHook { index: usize, count: usize },
     #[error("no guest named {name:?} of world {world} in the grants manifest; known: {known}")]

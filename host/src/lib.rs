@@ -14,6 +14,7 @@
 //! - [`commands`]: one file per CLI command.
 //! - [`manifest`]: the grants manifest.
 //! - [`rbac`]: Kubernetes RBAC generated from a guest's grants.
+//! - [`scaffold`]: a new guest crate on the SDK, its grants entry and first case (`new`).
 
 pub mod bindings;
 pub mod capabilities;
@@ -26,4 +27,5 @@ pub mod manifest;
 pub mod protocol;
 pub mod rbac;
 pub mod runtime;
+pub mod scaffold;
 pub mod simulate;

@@ -73,6 +73,34 @@ impl ObjectRef {
         })
     }
 
+    /// The same as [`ObjectRef::of`] read straight from JSON text, without building the
+    /// whole object: the fast path for objects that only pass through (a create's body).
+    /// None when the text is not JSON or its head is not well-formed; [`ObjectRef::of`]
+    /// on the parsed value then gives the exact error.
+    pub fn of_json(text: &str) -> Option<Self> {
+        #[derive(Deserialize)]
+        struct Head {
+            #[serde(rename = "apiVersion")]
+            api_version: Option<String>,
+            kind: Option<String>,
+            metadata: Option<Meta>,
+        }
+        #[derive(Deserialize)]
+        struct Meta {
+            name: Option<String>,
+            namespace: Option<String>,
+        }
+        let head: Head = serde_json::from_str(text).ok()?;
+        let meta = head.metadata?;
+        let present = |s: Option<String>| s.filter(|s| !s.is_empty());
+        Some(Self {
+            api_version: present(head.api_version)?,
+            kind: present(head.kind)?,
+            namespace: present(meta.namespace),
+            name: present(meta.name)?,
+        })
+    }
+
     /// Whether `object` is the object this names.
     pub fn matches(&self, object: &Value) -> bool {
         Self::of(object).is_ok_and(|id| id == *self)
@@ -422,6 +450,34 @@ mod tests {
                 matches!(ObjectRef::of(&bad), Err(KubeError::Invalid(_))),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn the_text_fast_path_agrees_with_the_full_reading() {
+        let good = [
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"namespace": "ns", "name": "cm", "labels": {"a": "b"}}, "data": {"k": "v"}}),
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ns", "namespace": ""}}),
+        ];
+        for object in good {
+            let text = object.to_string();
+            assert_eq!(
+                ObjectRef::of_json(&text),
+                Some(ObjectRef::of(&object).unwrap())
+            );
+        }
+        // Whatever the fast path cannot read, it leaves to the full reading (and its error).
+        for bad in [
+            "[]",
+            "not json",
+            r#"{"kind": "ConfigMap", "metadata": {"name": "x"}}"#,
+            r#"{"apiVersion": 1, "kind": "ConfigMap", "metadata": {"name": "x"}}"#,
+            r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": "x"}"#,
+            r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": ""}}"#,
+            r#"{"apiVersion": "v1", "kind": "ConfigMap", "kind": "Secret", "metadata": {"name": "x"}}"#,
+            r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}} trailing"#,
+        ] {
+            assert_eq!(ObjectRef::of_json(bad), None, "{bad}");
         }
     }
 

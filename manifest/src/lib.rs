@@ -8,6 +8,8 @@
 //! - [`binding_context`]: what Deckhouse hands a hook run, folded into the objects it shows;
 //! - [`output`]: the values patch, object operations and metrics in the files Deckhouse reads;
 //! - [`object_ops`]: the object patcher's rules every operation must pass before it is written.
+//! - `fixture` (feature `fixture`): golden case folders, read, written and judged in one place
+//!   for `wasm-hooks test`, the SDK's test kit and `hook run --record`.
 //!
 //! Nothing here knows wasmtime or the WIT bindings: the host converts its bindings to and
 //! from these types, the guest SDK does the same on its side, and tests use them directly.
@@ -16,6 +18,8 @@
 
 pub mod binding_context;
 pub mod fields;
+#[cfg(feature = "fixture")]
+pub mod fixture;
 pub mod grants;
 pub mod kube;
 pub mod manifest;

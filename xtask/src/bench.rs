@@ -8,9 +8,9 @@
 mod python;
 
 use anyhow::{Result, bail};
-use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use wasm_hooks::deckhouse::invoke::{Inputs, Invocation, inputs_from_folder};
 
 pub fn run(args: &[String]) -> Result<()> {
     let runs: usize = match args.iter().position(|a| a == "--runs") {
@@ -28,31 +28,28 @@ pub fn run(args: &[String]) -> Result<()> {
             "native-state-sync",
         ]),
     )?;
-    let example = root.join("examples/enable-migration");
+    let inputs = inputs_from_folder(&root.join("examples/enable-migration"))?;
     let work = tempfile::tempdir()?;
-    let exe = hooks.join("wasm-hooks");
     let cache = work.path().join("cache");
-    let wasm = |cache: &Path| {
-        let mut c = Command::new(&exe);
-        c.args(["hook", "run", "0"])
-            .env("WASM_HOOKS_CACHE_DIR", cache);
-        c
-    };
-    run_once(&mut wasm(&cache), &example, work.path())?; // fills the cache
-    let warm = measure(runs, || run_once(&mut wasm(&cache), &example, work.path()))?;
+    // Both contenders are run as Deckhouse runs a hook, by the host library's one
+    // Invocation, and timed from spawn to exit.
+    let wasm = Invocation::new(hooks.join("wasm-hooks"))
+        .cache_dir(Some(cache.clone()))
+        .env("LOG_LEVEL", "error");
+    run_once(&wasm, HOOK_RUN, &inputs)?; // fills the cache
+    let warm = measure(runs, || run_once(&wasm, HOOK_RUN, &inputs))?;
     let cold = measure(runs.min(15), || {
         let _ = std::fs::remove_dir_all(&cache);
-        run_once(&mut wasm(&cache), &example, work.path())
+        run_once(&wasm, HOOK_RUN, &inputs)
     })?;
-    let native_exe = root.join("target/release/native-state-sync");
-    let native = measure(runs, || {
-        run_once(&mut Command::new(&native_exe), &example, work.path())
-    })?;
+    let native =
+        Invocation::new(root.join("target/release/native-state-sync")).env("LOG_LEVEL", "error");
+    let native = measure(runs, || run_once(&native, &[], &inputs))?;
     let table = table(runs, warm, cold, native);
     let python = python::table(
         &hooks,
         runs,
-        &example,
+        &inputs,
         work.path(),
         python::Rust { warm, cold },
     )?;
@@ -65,36 +62,21 @@ pub fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// One hook run as Deckhouse does it, with the example's files.
-fn run_once(cmd: &mut Command, example: &Path, work: &Path) -> Result<()> {
-    for f in ["values-patch", "kube-patch", "metrics"] {
-        std::fs::write(work.join(f), "")?;
+/// `hook run 0`: the state-sync hook.
+const HOOK_RUN: &[&str] = &["hook", "run", "0"];
+
+/// One hook run as Deckhouse does it (fresh files, clean environment); the process's time.
+fn run_once(host: &Invocation, args: &[&str], inputs: &Inputs) -> Result<Duration> {
+    let out = host.run_with_files(args, inputs)?;
+    if out.code != 0 {
+        bail!("benchmark run failed: {}", out.stderr);
     }
-    let out = cmd
-        .env("BINDING_CONTEXT_PATH", example.join("binding-context.json"))
-        .env("VALUES_PATH", example.join("values.json"))
-        .env("CONFIG_VALUES_PATH", example.join("config-values.json"))
-        .env("VALUES_JSON_PATCH_PATH", work.join("values-patch"))
-        .env("KUBERNETES_PATCH_PATH", work.join("kube-patch"))
-        .env("METRICS_PATH", work.join("metrics"))
-        .env("LOG_LEVEL", "error")
-        .output()?;
-    if !out.status.success() {
-        bail!(
-            "benchmark run failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(())
+    Ok(out.elapsed)
 }
 
-fn measure(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<Duration> {
-    let mut times = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let start = Instant::now();
-        f()?;
-        times.push(start.elapsed());
-    }
+/// The median of `runs` timed runs.
+fn measure(runs: usize, mut f: impl FnMut() -> Result<Duration>) -> Result<Duration> {
+    let mut times = (0..runs).map(|_| f()).collect::<Result<Vec<_>>>()?;
     times.sort();
     Ok(times[times.len() / 2])
 }

@@ -8,7 +8,7 @@
 //! Names, namespaces and kinds longer than Kubernetes allows are `invalid` before the
 //! grants check, so an audit line is never longer than a few hundred bytes.
 
-use super::backend::KubeBackend;
+use super::backend::{KubeBackend, Submitted};
 use super::deadline::Deadline;
 use super::grants::{self, Grants};
 use super::types::{
@@ -171,6 +171,20 @@ fn sized(
     Ok(())
 }
 
+impl KubeCtx {
+    /// Reads which object a create names (the text's head only, when well-formed),
+    /// checks it against the grants and charges the write budget.
+    fn admit_create(&mut self, json: String) -> Result<Submitted, wit::KubeError> {
+        let target = match ObjectRef::of_json(&json) {
+            Some(target) => target,
+            None => ObjectRef::of(&parse(&json, "the object to create")?)?,
+        };
+        self.checked(Verb::Create, &target)?;
+        self.charge_write(json.len())?;
+        Ok(Submitted { target, json })
+    }
+}
+
 fn parse(text: &str, what: &str) -> Result<Value, KubeError> {
     serde_json::from_str(text).map_err(|e| KubeError::Invalid(format!("{what} is not JSON: {e}")))
 }
@@ -201,12 +215,16 @@ impl Host for KubeCtx {
     }
 
     fn create(&mut self, object: String, mode: wit::CreateMode) -> Result<String, wit::KubeError> {
-        let bytes = object.len();
-        let object = parse(&object, "the object to create")?;
-        let target = ObjectRef::of(&object)?;
-        self.checked(Verb::Create, &target)?;
-        self.charge_write(bytes)?;
-        Ok(self.backend.create(object, create_mode(mode))?.to_string())
+        let submitted = self.admit_create(object)?;
+        let mut answers = self
+            .backend
+            .create_texts(vec![submitted], create_mode(mode));
+        match answers.pop() {
+            Some(answer) => Ok(answer?),
+            None => Err(wit::KubeError::Unavailable(
+                "the backend gave no answer for this object".into(),
+            )),
+        }
     }
 
     fn create_many(
@@ -216,39 +234,30 @@ impl Host for KubeCtx {
     ) -> Vec<Result<String, wit::KubeError>> {
         // Each object is checked on its own; only the allowed ones reach the backend, and
         // the answers are put back in the guest's order.
-        let mode = create_mode(mode);
         let mut answers: Vec<Option<Result<String, wit::KubeError>>> =
             Vec::with_capacity(objects.len());
         let mut allowed = Vec::new();
-        for (i, text) in objects.iter().enumerate() {
-            let checked = parse(text, "the object to create").and_then(|o| {
-                let target = ObjectRef::of(&o)?;
-                self.checked(Verb::Create, &target)?;
-                self.charge_write(text.len())?;
-                Ok(o)
-            });
-            match checked {
-                Ok(object) => {
-                    allowed.push((i, object));
+        for object in objects {
+            match self.admit_create(object) {
+                Ok(submitted) => {
+                    allowed.push(submitted);
                     answers.push(None);
                 }
-                Err(e) => answers.push(Some(Err(e.into()))),
+                Err(e) => answers.push(Some(Err(e))),
             }
         }
-        let (indexes, objects): (Vec<usize>, Vec<Value>) = allowed.into_iter().unzip();
-        for (i, result) in indexes
-            .into_iter()
-            .zip(self.backend.create_many(objects, mode))
-        {
-            answers[i] = Some(result.map(|v| v.to_string()).map_err(Into::into));
-        }
+        let mut created = self
+            .backend
+            .create_texts(allowed, create_mode(mode))
+            .into_iter();
         answers
             .into_iter()
-            .map(|a| {
-                a.unwrap_or_else(|| {
-                    Err(wit::KubeError::Unavailable(
+            .map(|answer| {
+                answer.unwrap_or_else(|| match created.next() {
+                    Some(result) => result.map_err(Into::into),
+                    None => Err(wit::KubeError::Unavailable(
                         "the backend gave no answer for this object".into(),
-                    ))
+                    )),
                 })
             })
             .collect()

@@ -18,7 +18,7 @@
 //! `if_absent`, the existing object); a retried JSON patch may apply twice unless it
 //! starts with a `test` operation — guests that care should use one.
 
-use super::backend::KubeBackend;
+use super::backend::{KubeBackend, Submitted};
 use super::types::{
     CreateMode, DeleteMode, KubeError, ListPage, ListQuery, ObjectRef, PatchKind, PatchOptions,
 };
@@ -183,7 +183,7 @@ impl LiveBackend {
     }
 
     /// Sends one request built by `op`, retrying as the module docs say.
-    fn send(&self, what: &str, path: &str, op: Op<'_>) -> Result<Value, KubeError> {
+    fn send<T: Decode>(&self, what: &str, path: &str, op: Op<'_>) -> Result<T, KubeError> {
         self.runtime
             .block_on(send(&self.client, &self.options, what, path, &op))
     }
@@ -202,13 +202,13 @@ impl LiveBackend {
 }
 
 /// One call with its retries, as [`LiveBackend::send`].
-async fn send(
+async fn send<T: Decode>(
     client: &Client,
     options: &LiveOptions,
     what: &str,
     path: &str,
     op: &Op<'_>,
-) -> Result<Value, KubeError> {
+) -> Result<T, KubeError> {
     retrying(options, what, || perform(client, options, path, op)).await
 }
 
@@ -273,7 +273,7 @@ impl KubeBackend for LiveBackend {
         }
         let path = DynamicObject::url_path(&kind.resource, query.namespace.as_deref());
         let what = format!("list {} ({})", query.kind, query.api_version);
-        let list = self.send(&what, &path, Op::List(query))?;
+        let list: Value = self.send(&what, &path, Op::List(query))?;
         let continue_token = list
             .pointer("/metadata/continue")
             .and_then(Value::as_str)
@@ -298,17 +298,12 @@ impl KubeBackend for LiveBackend {
     }
 
     fn create(&mut self, object: Value, mode: CreateMode) -> Result<Value, KubeError> {
-        let target = ObjectRef::of(&object)?;
-        let (kind, path) = self.object_path(&target)?;
-        self.runtime.block_on(create_one(
-            &self.client,
-            &self.options,
-            &kind,
-            &path,
-            target,
-            object,
-            mode,
-        ))
+        let mut created = self.create_many(vec![object], mode);
+        created.pop().unwrap_or_else(|| {
+            Err(KubeError::Unavailable(
+                "the backend gave no answer for this object".into(),
+            ))
+        })
     }
 
     fn create_many(
@@ -316,14 +311,47 @@ impl KubeBackend for LiveBackend {
         objects: Vec<Value>,
         mode: CreateMode,
     ) -> Vec<Result<Value, KubeError>> {
-        // Kinds are resolved first, one after the other (discovery is cached); then the
-        // creates go out with at most `concurrency` in flight, answers kept in order.
-        let planned: Vec<Result<(Kind, String, ObjectRef, Value), KubeError>> = objects
+        let submitted: Vec<Result<Submitted, KubeError>> = objects
             .into_iter()
             .map(|object| {
                 let target = ObjectRef::of(&object)?;
-                let (kind, path) = self.object_path(&target)?;
-                Ok((kind, path, target, object))
+                Ok(Submitted {
+                    target,
+                    json: object.to_string(),
+                })
+            })
+            .collect();
+        let mut answers = self
+            .create_texts(submitted.iter().flatten().cloned().collect(), mode)
+            .into_iter();
+        submitted
+            .into_iter()
+            .map(|s| {
+                s?;
+                let text = answers.next().unwrap_or_else(|| {
+                    Err(KubeError::Unavailable(
+                        "the backend gave no answer for this object".into(),
+                    ))
+                })?;
+                serde_json::from_str(&text).map_err(|e| {
+                    KubeError::Unavailable(format!("the created object is not JSON: {e}"))
+                })
+            })
+            .collect()
+    }
+
+    fn create_texts(
+        &mut self,
+        objects: Vec<Submitted>,
+        mode: CreateMode,
+    ) -> Vec<Result<String, KubeError>> {
+        // Kinds are resolved first, one after the other (discovery is cached); then the
+        // creates go out with at most `concurrency` in flight, answers kept in order.
+        let planned: Vec<Result<(Kind, String, Submitted), KubeError>> = objects
+            .into_iter()
+            .map(|object| {
+                let (kind, path) = self.object_path(&object.target)?;
+                Ok((kind, path, object))
             })
             .collect();
         let (client, options) = (&self.client, &self.options);
@@ -331,8 +359,8 @@ impl KubeBackend for LiveBackend {
         self.runtime.block_on(
             futures::stream::iter(planned)
                 .map(|planned| async move {
-                    let (kind, path, target, object) = planned?;
-                    create_one(client, options, &kind, &path, target, object, mode).await
+                    let (kind, path, object) = planned?;
+                    create_one(client, options, &kind, &path, object, mode).await
                 })
                 .buffered(width)
                 .collect(),
@@ -367,7 +395,7 @@ impl KubeBackend for LiveBackend {
 
     fn delete(&mut self, target: &ObjectRef, mode: DeleteMode) -> Result<(), KubeError> {
         let (_, path) = self.object_path(target)?;
-        match self.send(
+        match self.send::<Value>(
             &format!("delete {target}"),
             &path,
             Op::Delete(&target.name, mode),
@@ -380,46 +408,49 @@ impl KubeBackend for LiveBackend {
 
 /// One create as `mode` says: a conflict is the existing object (`IfNotExists`) or a
 /// replace carrying its resourceVersion (`OrUpdate`, as Deckhouse's CreateOrUpdate).
+/// The body goes out as the guest wrote it and the answer comes back as the server wrote
+/// it, read only to check it names its kind.
 async fn create_one(
     client: &Client,
     options: &LiveOptions,
     kind: &Kind,
     path: &str,
-    target: ObjectRef,
-    object: Value,
+    object: Submitted,
     mode: CreateMode,
-) -> Result<Value, KubeError> {
-    let body = serde_json::to_vec(&object)
-        .map_err(|e| KubeError::Invalid(format!("create {target}: {e}")))?;
+) -> Result<String, KubeError> {
+    let Submitted { target, json } = object;
     let get = |what: String| {
         let target = &target;
         async move {
-            let existing = send(client, options, &what, path, &Op::Get(&target.name)).await?;
+            let existing: Value =
+                send(client, options, &what, path, &Op::Get(&target.name)).await?;
             Ok::<_, KubeError>(typed(existing, &kind.resource))
         }
     };
-    match send(
+    let what = format!("create {target}");
+    match send::<Text>(
         client,
         options,
-        &format!("create {target}"),
+        &what,
         path,
-        &Op::Create(body),
+        &Op::Create(json.as_bytes().to_vec()),
     )
     .await
     {
-        Ok(created) => Ok(typed(created, &kind.resource)),
+        Ok(Text(created)) => typed_text(created, &kind.resource, &what),
         Err(KubeError::Conflict(_)) if mode == CreateMode::IfNotExists => {
-            get(format!("get {target}")).await
+            Ok(get(format!("get {target}")).await?.to_string())
         }
         Err(KubeError::Conflict(_)) if mode == CreateMode::OrUpdate => {
             let existing = get(format!("get {target}")).await?;
-            let mut replacement = object;
+            let mut replacement: Value = serde_json::from_str(&json)
+                .map_err(|e| KubeError::Invalid(format!("update {target}: {e}")))?;
             if let Some(version) = existing.pointer("/metadata/resourceVersion") {
                 replacement["metadata"]["resourceVersion"] = version.clone();
             }
             let body = serde_json::to_vec(&replacement)
                 .map_err(|e| KubeError::Invalid(format!("update {target}: {e}")))?;
-            let updated = send(
+            let updated: Value = send(
                 client,
                 options,
                 &format!("update {target}"),
@@ -427,10 +458,22 @@ async fn create_one(
                 &Op::Replace(&target.name, body),
             )
             .await?;
-            Ok(typed(updated, &kind.resource))
+            Ok(typed(updated, &kind.resource).to_string())
         }
         Err(error) => Err(error),
     }
+}
+
+/// An answer's text as [`typed`] would make it: passed through when it names its
+/// apiVersion and kind (a create's answer always does), else read, filled in, written.
+fn typed_text(text: String, resource: &ApiResource, what: &str) -> Result<String, KubeError> {
+    if ObjectRef::of_json(&text).is_some() {
+        return Ok(text);
+    }
+    let object: Value = serde_json::from_str(&text).map_err(|e| {
+        KubeError::Unavailable(format!("{what}: the API server's answer is not JSON: {e}"))
+    })?;
+    Ok(typed(object, resource).to_string())
 }
 
 /// One request, rebuilt for every attempt (a built request cannot be cloned).
@@ -443,12 +486,12 @@ enum Op<'a> {
     Delete(&'a str, DeleteMode),
 }
 
-async fn perform(
+async fn perform<T: Decode>(
     client: &Client,
     options: &LiveOptions,
     path: &str,
     op: &Op<'_>,
-) -> Result<Value, Failure> {
+) -> Result<T, Failure> {
     let dry_run = options.dry_run;
     let request = Request::new(path);
     let post = PostParams {
@@ -510,8 +553,39 @@ async fn perform(
     answer(response, options.max_response_bytes).await
 }
 
-/// Reads an answer, at most `max` bytes of it, and turns it into JSON or a failure.
-async fn answer(response: http::Response<Body>, max: u64) -> Result<Value, Failure> {
+/// How a successful answer is read: as JSON ([`Value`]) or passed through ([`Text`]).
+trait Decode: Sized {
+    fn decode(bytes: Vec<u8>, status: http::StatusCode) -> Result<Self, Failure>;
+}
+
+impl Decode for Value {
+    fn decode(bytes: Vec<u8>, status: http::StatusCode) -> Result<Self, Failure> {
+        serde_json::from_slice(&bytes).map_err(|e| {
+            Failure::fatal(format!(
+                "the API server's answer (HTTP {}) is not JSON: {e}",
+                status.as_u16()
+            ))
+        })
+    }
+}
+
+/// An answer kept as the API server's text: a create's answer goes back to the guest
+/// as it came, without a parse and a serialisation in between.
+struct Text(String);
+
+impl Decode for Text {
+    fn decode(bytes: Vec<u8>, status: http::StatusCode) -> Result<Self, Failure> {
+        String::from_utf8(bytes).map(Text).map_err(|e| {
+            Failure::fatal(format!(
+                "the API server's answer (HTTP {}) is not UTF-8 text: {e}",
+                status.as_u16()
+            ))
+        })
+    }
+}
+
+/// Reads an answer, at most `max` bytes of it, and decodes it or makes it a failure.
+async fn answer<T: Decode>(response: http::Response<Body>, max: u64) -> Result<T, Failure> {
     let status = response.status();
     if status.is_redirection() {
         let to = response
@@ -559,12 +633,7 @@ async fn answer(response: http::Response<Body>, max: u64) -> Result<Value, Failu
         }
         return Err(failure);
     }
-    serde_json::from_slice(&bytes).map_err(|e| {
-        Failure::fatal(format!(
-            "the API server's answer (HTTP {}) is not JSON: {e}",
-            status.as_u16()
-        ))
-    })
+    T::decode(bytes, status)
 }
 
 /// Builds the kube-rs client from an explicit kubeconfig or by inference.

@@ -39,9 +39,7 @@ pub fn run(cli: &Cli, index: usize) -> Result<ExitCode> {
         index,
         count: hooks.len(),
     })?;
-    let output = run_guest(&runtime, guest, &RunInputs::from_env()?)?;
-    output.write(&OutputPaths::from_env())?;
-    Ok(ExitCode::SUCCESS)
+    super::run_and_write(cli, &runtime, guest, format!("hook run {index}"))
 }
 
 /// The readiness probe: runs the readiness guest (exit 1 when it fails). Without one,

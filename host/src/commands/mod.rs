@@ -2,6 +2,7 @@
 
 pub mod hook;
 pub mod job;
+pub mod new;
 pub mod plan;
 pub mod precompile;
 pub mod rbac;
@@ -11,8 +12,11 @@ pub mod test;
 pub mod verify;
 
 use crate::cli::{Cli, Command, HookCommand};
+use crate::deckhouse::record;
+use crate::deckhouse::run::{RunInputs, run as run_guest};
 use crate::error::{HostError, Result};
-use crate::manifest::Manifest;
+use crate::manifest::{Guest, Manifest};
+use crate::protocol::output::OutputPaths;
 use crate::runtime::cache::ComponentCache;
 use crate::runtime::guest::Runtime;
 use std::path::{Path, PathBuf};
@@ -56,6 +60,43 @@ pub fn runtime(cli: &Cli) -> Result<Runtime> {
     Ok(Runtime::new(manifest, ComponentCache::new(Some(cache))))
 }
 
+/// One hook run with Deckhouse's files: runs `guest`, writes its outputs (all or
+/// nothing, only on success), then records the run when `--record` /
+/// `WASM_HOOKS_RECORD_DIR` asks. The recording comes last and cannot change the outputs
+/// or the result.
+pub fn run_and_write(
+    cli: &Cli,
+    runtime: &Runtime,
+    guest: &Guest,
+    command: String,
+) -> Result<ExitCode> {
+    let inputs = RunInputs::from_env()?;
+    let outcome = run_guest(runtime, guest, &inputs);
+    let written = match &outcome {
+        Ok(output) => output.write(&OutputPaths::from_env()),
+        Err(_) => Ok(()),
+    };
+    // Read here rather than by clap: an empty variable must mean "off", never a failed run.
+    let record_dir = cli.record.clone().or_else(|| {
+        std::env::var_os(record::RECORD_DIR_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    if let Some(dir) = &record_dir {
+        let run = record::Run {
+            guest,
+            command,
+            inputs: &inputs,
+            outcome: outcome.as_ref(),
+            write_error: written.as_ref().err().map(ToString::to_string),
+        };
+        record::record(dir, &run);
+    }
+    outcome?;
+    written?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Runs the command the command line names.
 pub fn run(cli: &Cli) -> Result<ExitCode> {
     match &cli.command {
@@ -66,6 +107,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
         Some(Command::Hook(HookCommand::Run { index })) => hook::run(cli, *index),
         Some(Command::Hook(HookCommand::Ready)) => hook::ready(cli),
         Some(Command::Hook(HookCommand::Check)) => hook::check(),
+        Some(Command::New(args)) => new::run(cli, args),
         Some(Command::Precompile) => precompile::run(cli),
         Some(Command::Test { dir, update }) => test::run(cli, dir, *update),
         Some(Command::Plan { guest }) => plan::run(cli, guest.as_deref()),

@@ -2,11 +2,10 @@
 //! v1 config, a bare run runs it.
 
 use crate::cli::Cli;
-use crate::deckhouse::{config, run::RunInputs, run::run as run_guest};
+use crate::deckhouse::config;
 use crate::error::{HostError, Result};
 use crate::manifest::Guest;
 use crate::protocol::hook_config::Form;
-use crate::protocol::output::OutputPaths;
 use crate::runtime::guest::Runtime;
 use std::process::ExitCode;
 
@@ -33,6 +32,5 @@ pub fn config(cli: &Cli) -> Result<ExitCode> {
 pub fn run(cli: &Cli) -> Result<ExitCode> {
     let runtime = super::runtime(cli)?;
     let guest = single(&runtime)?;
-    run_guest(&runtime, guest, &RunInputs::from_env()?)?.write(&OutputPaths::from_env())?;
-    Ok(ExitCode::SUCCESS)
+    super::run_and_write(cli, &runtime, guest, "wasm-hooks (shell protocol)".into())
 }

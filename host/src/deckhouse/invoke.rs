@@ -3,10 +3,11 @@
 //! paths in the environment variables Deckhouse sets, and the outputs read back;
 //! optionally inside Deckhouse's hook chroot ([`Chroot`]).
 
-use serde_json::Value;
+use hooks_manifest::fixture;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 /// How to start the binary.
 #[derive(Clone, Debug)]
@@ -116,6 +117,8 @@ pub struct Invoked {
     pub stdout: String,
     pub stderr: String,
     pub outputs: Outputs,
+    /// The process's own time, from spawn to exit (files written and read are outside it).
+    pub elapsed: Duration,
 }
 
 /// The four outputs: file name, variable.
@@ -135,6 +138,12 @@ impl Outputs {
             (OUTPUT_FILES[2].0, &self.kubernetes_patch),
             (OUTPUT_FILES[3].0, &self.metrics),
         ]
+    }
+
+    /// The documents, read as Deckhouse reads them (an empty file: nothing written).
+    pub fn parsed(&self) -> Result<fixture::Outputs, fixture::FixtureError> {
+        let texts = self.by_file().map(|(_, text)| text);
+        fixture::Outputs::parse(fixture::Output::ALL.into_iter().zip(texts))
     }
 
     /// True when the run wrote nothing at all.
@@ -170,6 +179,12 @@ impl Invocation {
         self
     }
 
+    /// Adds a variable to the (otherwise empty) environment.
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
     /// The command with a clean environment and the folder flags.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = match &self.chroot {
@@ -195,7 +210,9 @@ impl Invocation {
 
     /// Runs `args` with no input files (`hook list`, `hook config`, `--config`).
     pub fn plain(&self, args: &[&str]) -> io::Result<Invoked> {
-        finish(self.command(args).output()?, Outputs::default())
+        let start = Instant::now();
+        let out = self.command(args).output()?;
+        finish(out, Outputs::default(), start.elapsed())
     }
 
     /// `hook run N` with Deckhouse's files in a fresh folder.
@@ -243,7 +260,9 @@ impl Invocation {
             std::fs::write(work.path().join(format!("out-{file}")), "")?;
             cmd.env(var, inside.join(format!("out-{file}")));
         }
+        let start = Instant::now();
         let out = cmd.output()?;
+        let elapsed = start.elapsed();
         let read = |file: &str| std::fs::read_to_string(work.path().join(format!("out-{file}")));
         let outputs = Outputs {
             values_patch: read(OUTPUT_FILES[0].0)?,
@@ -251,12 +270,13 @@ impl Invocation {
             kubernetes_patch: read(OUTPUT_FILES[2].0)?,
             metrics: read(OUTPUT_FILES[3].0)?,
         };
-        finish(out, outputs)
+        finish(out, outputs, elapsed)
     }
 }
 
-fn finish(out: std::process::Output, outputs: Outputs) -> io::Result<Invoked> {
+fn finish(out: std::process::Output, outputs: Outputs, elapsed: Duration) -> io::Result<Invoked> {
     Ok(Invoked {
+        elapsed,
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -264,29 +284,21 @@ fn finish(out: std::process::Output, outputs: Outputs) -> io::Result<Invoked> {
     })
 }
 
-/// Reads an output the way Deckhouse does: a JSON array, or a stream of JSON values
-/// (NDJSON), arrays flattened.
-pub fn parse_stream(text: &str) -> Result<Vec<Value>, String> {
-    let mut items = Vec::new();
-    for value in serde_json::Deserializer::from_str(text).into_iter::<Value>() {
-        match value.map_err(|e| e.to_string())? {
-            Value::Array(list) => items.extend(list),
-            other => items.push(other),
-        }
-    }
-    Ok(items)
-}
+/// Reads an output the way Deckhouse does (one reader: [`hooks_manifest::fixture`]).
+pub use hooks_manifest::fixture::parse_stream;
 
 /// A case folder's input files as [`Inputs`]; a missing file reads as `{}` (or `[]`).
 pub fn inputs_from_folder(dir: &Path) -> io::Result<Inputs> {
-    let read = |file: &str, default: &str| match std::fs::read_to_string(dir.join(file)) {
-        Ok(text) => Ok(text),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(default.to_owned()),
-        Err(e) => Err(e),
+    use hooks_manifest::fixture::{FixtureError, Input, read_input};
+    let read = |input| {
+        read_input(dir, input).map_err(|e| match e {
+            FixtureError::Read { source, .. } => source,
+            other => io::Error::other(other.to_string()),
+        })
     };
     Ok(Inputs {
-        binding_context: read("binding-context.json", "[]")?,
-        values: read("values.json", "{}")?,
-        config_values: read("config-values.json", "{}")?,
+        binding_context: read(Input::BindingContext)?,
+        values: read(Input::Values)?,
+        config_values: read(Input::ConfigValues)?,
     })
 }

@@ -10,6 +10,13 @@
 //! cache folder are owned by the host's user and writable by no one else (no group or
 //! other write bit); otherwise the component is compiled in memory, nothing is written
 //! there, and a warning says why. Entries larger than [`MAX_ENTRY_BYTES`] are ignored.
+//!
+//! Hashing a component and its entry costs about a millisecond per run (60 ms for the
+//! 19 MB Python guest), so a warm run skips both: `<meta>.idx` maps the component file's
+//! identity (device, inode, size, mtime, ctime: any write or replacement changes ctime,
+//! which no user can set back) to its content key and records the entry's own identity
+//! when it was verified. Only when both identities still match is the entry mapped
+//! without hashing; anything else takes the hashing path above and rewrites the index.
 
 use crate::logging;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -38,12 +45,21 @@ impl ComponentCache {
 
     /// The component at `path`, from the cache when a valid entry exists.
     pub fn load(&self, engine: &Engine, path: &Path) -> Result<(Component, Origin), String> {
-        let wasm = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
         let Some(dir) = &self.dir else {
+            let wasm = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
             return compile(engine, &wasm).map(|c| (c, Origin::Compiled));
         };
+        let dir_trust = trusted(dir);
+        let index = Index::of(engine, dir, path);
+        if dir_trust.is_ok()
+            && let Some(index) = &index
+            && let Some(component) = index.load(engine)
+        {
+            return Ok((component, Origin::Cached));
+        }
+        let wasm = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
         let entry = dir.join(key(engine, &wasm));
-        if let Err(why) = trusted(dir)
+        if let Err(why) = dir_trust
             && std::fs::symlink_metadata(dir).is_ok()
         {
             logging::warn(
@@ -56,24 +72,115 @@ impl ComponentCache {
             return compile(engine, &wasm).map(|c| (c, Origin::Compiled));
         }
         if let Some(component) = load_entry(engine, &entry) {
+            if let Some(index) = &index {
+                index.store(dir, &entry);
+            }
             return Ok((component, Origin::Cached));
         }
         let component = compile(engine, &wasm)?;
-        if let Err(e) = store_entry(dir, &entry, &component) {
-            logging::debug(
+        match store_entry(dir, &entry, &component) {
+            Ok(()) => {
+                if let Some(index) = &index {
+                    index.store(dir, &entry);
+                }
+            }
+            Err(e) => logging::debug(
                 "component cache not written; compiling again next run",
                 &[("reason", e.into())],
-            );
+            ),
         }
         Ok((component, Origin::Compiled))
     }
 }
 
+/// A file's identity: what changes whenever its content may have.
+fn identity(meta: &std::fs::Metadata) -> String {
+    format!(
+        "{} {} {} {}.{} {}.{}",
+        meta.dev(),
+        meta.ino(),
+        meta.len(),
+        meta.mtime(),
+        meta.mtime_nsec(),
+        meta.ctime(),
+        meta.ctime_nsec()
+    )
+}
+
+/// The warm path's index entry for one component file (see the module docs).
+struct Index {
+    /// `<dir>/<hash of the component's path and identity, and the engine>.idx`
+    path: PathBuf,
+}
+
+/// Largest index file read: a key and an identity.
+const MAX_INDEX_BYTES: u64 = 1024;
+
+impl Index {
+    /// The index entry for the component at `component`; None when it cannot be inspected.
+    fn of(engine: &Engine, dir: &Path, component: &Path) -> Option<Self> {
+        let meta = std::fs::metadata(component).ok()?;
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(component.as_os_str().as_encoded_bytes());
+        hasher.update(identity(&meta).as_bytes());
+        hasher.update(&engine_hash(engine).to_le_bytes());
+        let name = format!("{}.idx", &hasher.finalize().to_hex()[..32]);
+        Some(Self {
+            path: dir.join(name),
+        })
+    }
+
+    /// The entry it names, mapped without hashing, when the index and the entry are
+    /// trusted and the entry is the very file that was verified.
+    fn load(&self, engine: &Engine) -> Option<Component> {
+        trusted(&self.path).ok()?;
+        let text = crate::manifest::read_bounded(&self.path, MAX_INDEX_BYTES).ok()?;
+        let (key, verified) = text.split_once('\n')?;
+        if key.is_empty() || key.contains(['/', '.']) {
+            return None;
+        }
+        let cwasm = self.path.with_file_name(key).with_extension("cwasm");
+        trusted(&cwasm).ok()?;
+        let meta = std::fs::symlink_metadata(&cwasm).ok()?;
+        if identity(&meta) != verified.trim_end() || meta.len() > MAX_ENTRY_BYTES {
+            return None;
+        }
+        deserialize(engine, &cwasm).ok()
+    }
+
+    /// Records that `entry` (its checksum just verified, or just written) serves the
+    /// component. A failure only costs the next run its hashing.
+    fn store(&self, dir: &Path, entry: &Path) {
+        let (Some(key), Ok(meta)) = (
+            entry.file_name().and_then(|n| n.to_str()),
+            std::fs::symlink_metadata(entry.with_extension("cwasm")),
+        ) else {
+            return;
+        };
+        let text = format!("{key}\n{}\n", identity(&meta));
+        if let Err(e) = write_atomic(dir, &self.path, text.as_bytes()) {
+            logging::debug(
+                "component cache index not written; hashing again next run",
+                &[("reason", e.into())],
+            );
+        }
+    }
+}
+
 /// The cache key: what the component is, and which engine it was compiled for.
 fn key(engine: &Engine, wasm: &[u8]) -> String {
+    format!(
+        "{}-{:016x}",
+        blake3::hash(wasm).to_hex(),
+        engine_hash(engine)
+    )
+}
+
+/// Which engines can run the same precompiled code (wasmtime's compatibility hash).
+fn engine_hash(engine: &Engine) -> u64 {
     let mut hasher = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
-    format!("{}-{:016x}", blake3::hash(wasm).to_hex(), hasher.finish())
+    hasher.finish()
 }
 
 fn compile(engine: &Engine, wasm: &[u8]) -> Result<Component, String> {

@@ -20,15 +20,18 @@
 //! ```
 //!
 //! Instead of `cluster`, a case may give `binding-context` (the JSON array) directly, as
-//! fixture folders do. A missing expectation means "nothing written".
+//! fixture folders do. A missing expectation means "nothing written"; `config-values-patch`
+//! may be expected too. Fixture folders are read, written and judged by
+//! [`hooks_manifest::fixture`], the same code `wasm-hooks test` uses.
 
 use super::contexts;
 use super::run::HookRun;
 use crate::hook::Hook;
+use hooks_manifest::fixture::{CaseMeta, Fixture, Output, Outputs, Ran, find_cases, judge, pretty};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// How the cluster state is delivered to the hook.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -48,6 +51,9 @@ pub struct Expected {
     /// `VALUES_JSON_PATCH_PATH`.
     #[serde(default)]
     pub values_patch: Vec<Value>,
+    /// `CONFIG_VALUES_JSON_PATCH_PATH` (written only when the run changes config values).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config_values_patch: Vec<Value>,
     /// `KUBERNETES_PATCH_PATH`.
     #[serde(default)]
     pub kubernetes_patch: Vec<Value>,
@@ -91,9 +97,6 @@ pub struct Case {
     pub expected: Option<Expected>,
 }
 
-/// The three outputs: expected-file name, and how to read it from a run.
-const OUTPUTS: [&str; 3] = ["values-patch.json", "kubernetes-patch.json", "metrics.json"];
-
 impl Case {
     /// Parses a case description.
     pub fn from_yaml(text: &str) -> Result<Self, String> {
@@ -101,40 +104,61 @@ impl Case {
     }
 
     /// Reads a fixture folder (`case.yaml`, `binding-context.json`, `values.json`,
-    /// `config-values.json`, `expected/*.json`) as a case.
+    /// `config-values.json`, `expected/*.json`) as a case, with the one reader the host's
+    /// `wasm-hooks test` uses ([`hooks_manifest::fixture`]).
     pub fn load_fixture(dir: &Path) -> Result<Self, String> {
-        let mut case = Self::from_yaml(&read(&dir.join("case.yaml"))?)
-            .map_err(|e| format!("{}: {e}", dir.display()))?;
-        let json = |file: &str| -> Result<Option<Value>, String> {
-            let path = dir.join(file);
-            if !path.exists() {
-                return Ok(None);
-            }
-            let text = read(&path)?;
+        let fixture = Fixture::load(dir).map_err(|e| e.to_string())?;
+        let json = |file: &str, text: &str| -> Result<Option<Value>, String> {
             if text.trim().is_empty() {
                 return Ok(None);
             }
-            serde_json::from_str(&text)
+            serde_json::from_str(text)
                 .map(Some)
-                .map_err(|e| format!("{}: {e}", path.display()))
+                .map_err(|e| format!("{}: {e}", dir.join(file).display()))
         };
-        case.binding_context = json("binding-context.json")?;
-        case.values = json("values.json")?;
-        case.config_values = json("config-values.json")?;
-        let mut expected = Expected::default();
-        for (file, slot) in OUTPUTS.iter().zip([
-            &mut expected.values_patch,
-            &mut expected.kubernetes_patch,
-            &mut expected.metrics,
-        ]) {
-            *slot = match json(&format!("expected/{file}"))? {
-                None => Vec::new(),
-                Some(Value::Array(items)) => items,
-                Some(other) => vec![other],
-            };
+        let meta = fixture.case;
+        let expected = &fixture.expected;
+        Ok(Case {
+            description: meta.description,
+            hook: meta.hook,
+            exit: meta.exit,
+            stderr_contains: meta.stderr_contains,
+            binding_context: json("binding-context.json", &fixture.binding_context)?,
+            values: json("values.json", &fixture.values)?,
+            config_values: json("config-values.json", &fixture.config_values)?,
+            expected: Some(Expected {
+                values_patch: expected.get(Output::ValuesPatch).to_vec(),
+                config_values_patch: expected.get(Output::ConfigValuesPatch).to_vec(),
+                kubernetes_patch: expected.get(Output::KubernetesPatch).to_vec(),
+                metrics: expected.get(Output::Metrics).to_vec(),
+            }),
+            cluster: None,
+            context: None,
+        })
+    }
+
+    /// The case's `case.yaml` part.
+    fn meta(&self) -> CaseMeta {
+        CaseMeta {
+            description: self.description.clone(),
+            hook: self.hook.clone(),
+            exit: self.exit,
+            stderr_contains: self.stderr_contains.clone(),
+            recorded: None,
         }
-        case.expected = Some(expected);
-        Ok(case)
+    }
+
+    /// The expected documents as fixture outputs.
+    fn expected_outputs(&self) -> Outputs {
+        let expected = self.expected.clone().unwrap_or_default();
+        let mut outputs = Outputs::default()
+            .with(Output::ValuesPatch, expected.values_patch)
+            .with(Output::KubernetesPatch, expected.kubernetes_patch)
+            .with(Output::Metrics, expected.metrics);
+        if !expected.config_values_patch.is_empty() {
+            outputs.set(Output::ConfigValuesPatch, expected.config_values_patch);
+        }
+        outputs
     }
 
     /// The binding contexts the case delivers: given, or made from the cluster.
@@ -183,93 +207,39 @@ impl Case {
         ))
     }
 
-    /// Runs the case natively and checks every expectation; the error lists each
+    /// Runs the case natively and checks every expectation, exactly as `wasm-hooks test`
+    /// judges the host's run ([`hooks_manifest::fixture::judge`]); the error lists each
     /// difference with a readable diff.
     pub fn check<H: Hook>(&self) -> Result<(), String> {
         let run = self.run::<H>()?;
-        let stderr = run.stderr();
-        if run.exit_code() != self.exit {
-            return Err(format!(
-                "exit {}, expected {} ({})\nstderr:\n{stderr}",
-                run.exit_code(),
-                self.exit,
-                self.description
-            ));
-        }
-        let mut problems = Vec::new();
-        for needle in &self.stderr_contains {
-            if !stderr.contains(needle.as_str()) {
-                problems.push(format!(
-                    "stderr does not contain {needle:?}\nstderr:\n{stderr}"
-                ));
-            }
-        }
-        let expected = self.expected.clone().unwrap_or_default();
-        let got = [run.values_patch()?, run.kubernetes_patch(), run.metrics()?];
-        let want = [
-            expected.values_patch,
-            expected.kubernetes_patch,
-            expected.metrics,
-        ];
-        for ((file, got), want) in OUTPUTS.iter().zip(got).zip(want) {
-            if got != want {
-                problems.push(format!(
-                    "{file} differs (- expected, + got):\n{}",
-                    diff(&want, &got)
-                ));
-            }
-        }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(problems.join("\n"))
-        }
+        let got = Outputs::default()
+            .with(Output::ValuesPatch, run.values_patch()?)
+            .with(Output::ConfigValuesPatch, run.config_values_patch()?)
+            .with(Output::KubernetesPatch, run.kubernetes_patch())
+            .with(Output::Metrics, run.metrics()?);
+        let ran = Ran {
+            code: run.exit_code(),
+            stderr: &run.stderr(),
+            outputs: &got,
+        };
+        judge(&self.meta(), &self.expected_outputs(), ran)
     }
 
     /// Writes the case as a fixture folder `dir` for the host's `wasm-hooks test`, with
     /// the binding contexts made from the cluster and the expected files from the case.
     pub fn write_fixture<H: Hook>(&self, dir: &Path) -> Result<(), String> {
-        let fixture = Case {
-            description: self.description.clone(),
-            hook: self.hook.clone(),
-            exit: self.exit,
-            stderr_contains: self.stderr_contains.clone(),
-            ..Case::default()
+        let fixture = Fixture {
+            case: self.meta(),
+            binding_context: pretty(&self.contexts::<H>()?),
+            values: pretty(&self.values()),
+            config_values: pretty(&self.config_values()),
+            expected: if self.exit == 0 {
+                self.expected_outputs()
+            } else {
+                Outputs::default()
+            },
         };
-        let expected = self.expected.clone().unwrap_or_default();
-        let mut files: Vec<(PathBuf, String)> = vec![
-            (
-                "case.yaml".into(),
-                serde_yaml::to_string(&fixture).map_err(|e| e.to_string())?,
-            ),
-            (
-                "binding-context.json".into(),
-                pretty(&self.contexts::<H>()?),
-            ),
-            ("values.json".into(), pretty(&self.values())),
-            ("config-values.json".into(), pretty(&self.config_values())),
-        ];
-        if self.exit == 0 {
-            for (file, items) in OUTPUTS.iter().zip([
-                expected.values_patch,
-                expected.kubernetes_patch,
-                expected.metrics,
-            ]) {
-                files.push((
-                    Path::new("expected").join(file),
-                    pretty(&Value::Array(items)),
-                ));
-            }
-        }
-        for (file, text) in files {
-            let path = dir.join(file);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| format!("{}: {e}", parent.display()))?;
-            }
-            std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
-        }
-        Ok(())
+        fixture.write(dir).map_err(|e| e.to_string())
     }
 }
 
@@ -300,35 +270,4 @@ pub fn check_fixtures<H: Hook>(dir: &Path) -> Result<usize, String> {
             failures.join("\n")
         ))
     }
-}
-
-fn find_cases(dir: &Path) -> Vec<PathBuf> {
-    if dir.join("case.yaml").is_file() {
-        return vec![dir.to_path_buf()];
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    entries.sort();
-    entries.iter().flat_map(|d| find_cases(d)).collect()
-}
-
-fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn pretty(value: &Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
-}
-
-fn diff(expected: &[Value], got: &[Value]) -> String {
-    let pretty = |v: &[Value]| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
-    similar::TextDiff::from_lines(&pretty(expected), &pretty(got))
-        .unified_diff()
-        .context_radius(3)
-        .to_string()
 }

@@ -2,11 +2,12 @@
 //! component size and one whole `hook run`, warm and cold, measured exactly like the Rust
 //! guest's rows, with the same host binary and the same example, next to the Rust numbers.
 
-use super::{measure, run_once};
+use super::{HOOK_RUN, measure, run_once};
 use anyhow::{Context, Result};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
+use wasm_hooks::deckhouse::invoke::{Inputs, Invocation};
 
 /// The Rust guest's numbers measured by the caller, for the comparison columns.
 pub struct Rust {
@@ -16,7 +17,7 @@ pub struct Rust {
 
 /// Builds the Python guest, runs it `runs` times warm (and fewer cold, each compiling
 /// ~20 MB of Wasm), and returns the Markdown table.
-pub fn table(dist: &Path, runs: usize, example: &Path, work: &Path, rust: Rust) -> Result<String> {
+pub fn table(dist: &Path, runs: usize, inputs: &Inputs, work: &Path, rust: Rust) -> Result<String> {
     let root = crate::root();
     let guests = work.join("python-guests");
     std::fs::create_dir_all(&guests)?;
@@ -28,19 +29,16 @@ pub fn table(dist: &Path, runs: usize, example: &Path, work: &Path, rust: Rust) 
     )
     .context("building the Python guest (guests-py/build.sh)")?;
     let cache = work.join("python-cache");
-    let hook_run = |cache: &Path| {
-        let mut c = Command::new(dist.join("wasm-hooks"));
-        c.args(["hook", "run", "0"])
-            .env("WASM_HOOKS_DIR", &guests)
-            .env("WASM_HOOKS_CACHE_DIR", cache);
-        c
-    };
-    run_once(&mut hook_run(&cache), example, work)?; // fills the cache
-    let warm = measure(runs, || run_once(&mut hook_run(&cache), example, work))?;
+    let host = Invocation::new(dist.join("wasm-hooks"))
+        .hooks_dir(&guests)
+        .cache_dir(Some(cache.clone()))
+        .env("LOG_LEVEL", "error");
+    run_once(&host, HOOK_RUN, inputs)?; // fills the cache
+    let warm = measure(runs, || run_once(&host, HOOK_RUN, inputs))?;
     let cold_runs = runs.min(5);
     let cold = measure(cold_runs, || {
         let _ = std::fs::remove_dir_all(&cache);
-        run_once(&mut hook_run(&cache), example, work)
+        run_once(&host, HOOK_RUN, inputs)
     })?;
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len() as f64 / 1e6);
     let (python_size, rust_size) = (
