@@ -9,9 +9,10 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::error::{During, Error};
-use crate::kube::{Cluster, ListQuery, Pages, name_of};
+use crate::names::name_of;
 use crate::names::{ADOPT_PLAN, ADOPT_RVR, FORMATION, GATE_STEPS, RV, STORAGE_V1ALPHA1};
 use crate::plan::Plan;
+use deckhouse_hooks_sdk::{Kube, ListQuery};
 
 /// Where one marked volume stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,7 +111,7 @@ impl Survey {
 }
 
 /// Lists the ReplicatedVolumes page by page and sorts the planned ones.
-pub fn survey(cluster: &mut dyn Cluster, plan: &Plan, page_size: u32) -> Result<Survey, Error> {
+pub fn survey(kube: Kube<'_>, plan: &Plan, page_size: u32) -> Result<Survey, Error> {
     let planned: HashMap<&str, usize> = plan
         .volumes
         .iter()
@@ -119,7 +120,7 @@ pub fn survey(cluster: &mut dyn Cluster, plan: &Plan, page_size: u32) -> Result<
         .collect();
     let mut seen = vec![false; plan.volumes.len()];
     let mut survey = Survey::default();
-    for page in Pages::new(cluster, ListQuery::all(STORAGE_V1ALPHA1, RV, page_size)) {
+    for page in kube.pages(&ListQuery::new(STORAGE_V1ALPHA1, RV).limit(page_size)) {
         for rv in page.during(|| format!("listing {RV}"))? {
             let Some(&i) = planned.get(name_of(&rv)) else {
                 continue;

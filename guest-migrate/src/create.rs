@@ -9,10 +9,11 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::error::{During, Error, all_problems};
-use crate::kube::{Cluster, CreateMode, KubeError, ObjRef, name_of};
 use crate::load::Existing;
+use crate::names::name_of;
 use crate::names::{RVR, STORAGE_V1ALPHA1};
 use crate::plan::{VolumePlan, kind_of, owned_by};
+use deckhouse_hooks_sdk::{CreateMode, Kube, KubeError, ObjectRef, PatchOptions};
 
 /// A uid for ownerRefs in a rehearsal whose dry-run answer carried none.
 const DRY_RUN_UID: &str = "00000000-0000-0000-0000-000000000000";
@@ -26,7 +27,7 @@ pub struct Rejected {
 }
 
 pub struct Creator<'c> {
-    pub cluster: &'c mut dyn Cluster,
+    pub kube: Kube<'c>,
     pub existing: Existing,
     batch: usize,
     dry_run: bool,
@@ -39,14 +40,9 @@ pub struct Creator<'c> {
 }
 
 impl<'c> Creator<'c> {
-    pub fn new(
-        cluster: &'c mut dyn Cluster,
-        existing: Existing,
-        batch: u32,
-        dry_run: bool,
-    ) -> Self {
+    pub fn new(kube: Kube<'c>, existing: Existing, batch: u32, dry_run: bool) -> Self {
         Self {
-            cluster,
+            kube,
             existing,
             batch: usize::try_from(batch).unwrap_or(1).max(1),
             dry_run,
@@ -76,7 +72,7 @@ impl<'c> Creator<'c> {
             }
         }
         for batch in missing.chunks(self.batch) {
-            let results = self.cluster.create_many(batch, CreateMode::IfNotExists);
+            let results = self.kube.create_many(batch, CreateMode::IfNotExists);
             if results.len() != batch.len() {
                 return Err(Error::Data(format!(
                     "the host answered {} results for {} creates; this is a host bug",
@@ -154,9 +150,9 @@ impl<'c> Creator<'c> {
         rvr: &str,
         uid: &str,
     ) -> Result<(), Error> {
-        let target = ObjRef::cluster(STORAGE_V1ALPHA1, kind, name);
+        let target = ObjectRef::cluster(STORAGE_V1ALPHA1, kind, name);
         let during = || format!("Pass 1: adding the ownerRef to {target}");
-        let current = self.cluster.get(&target).during(during)?;
+        let current: Value = self.kube.get(&target).during(during)?;
         let mut refs: Vec<Value> = current["metadata"]["ownerReferences"]
             .as_array()
             .cloned()
@@ -173,7 +169,10 @@ impl<'c> Creator<'c> {
                 .unwrap_or_default(),
         );
         let patch = json!({"metadata": {"ownerReferences": refs}});
-        let patched = crate::kube::merge_patch(self.cluster, &target, &patch).during(during)?;
+        let patched = self
+            .kube
+            .merge_patch(&target, &patch, &PatchOptions::default())
+            .during(during)?;
         self.existing.insert(kind, &patched);
         Ok(())
     }

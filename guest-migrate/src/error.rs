@@ -1,7 +1,7 @@
 //! One error type for a step: an API call that failed (with what was being done),
 //! or data that cannot be migrated as it is (with what to fix).
 
-use crate::kube::KubeError;
+use deckhouse_hooks_sdk::KubeError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -6,11 +6,10 @@
 
 use serde_json::json;
 
-use crate::clock::{Clock, rfc3339};
-use crate::kube::{Cluster, CreateMode};
-use crate::log::{Level, Log};
+use crate::clock::Clock;
 use crate::names::{EVENT_SOURCE, NAMESPACE, STATE_CONFIGMAP};
 use crate::state::State;
+use deckhouse_hooks_sdk::{Kube, Logger};
 
 /// `Normal` or `Warning`, as Kubernetes spells them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,13 +29,7 @@ pub struct Event<'a> {
 }
 
 /// Records one Event about the ConfigMap as read in `at`.
-pub fn record(
-    cluster: &mut dyn Cluster,
-    log: &mut dyn Log,
-    clock: &dyn Clock,
-    at: &State,
-    what: &Event,
-) {
+pub fn record(kube: Kube<'_>, log: Logger<'_>, clock: &dyn Clock, at: &State, what: &Event) {
     let Event {
         severity,
         reason,
@@ -44,7 +37,8 @@ pub fn record(
         key,
     } = *what;
     let wall = clock.wall();
-    let time = rfc3339(wall);
+    // `metav1.Time`: RFC 3339 in whole seconds.
+    let time = humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + wall).to_string();
     let key = key.replace('_', "-");
     let name = format!("{STATE_CONFIGMAP}.{key}.{:x}", wall.as_nanos());
     let message = shorten(message);
@@ -72,11 +66,10 @@ pub fn record(
         "lastTimestamp": time,
         "count": 1,
     });
-    if let Err(error) = cluster.create(&event, CreateMode::Create) {
-        log.emit(
-            Level::Warn,
+    if let Err(error) = kube.create(&event) {
+        log.warn(
             "could not record a Kubernetes Event",
-            &[("reason", reason.to_owned()), ("error", error.to_string())],
+            &[("reason", reason), ("error", &error.to_string())],
         );
     }
 }

@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::error::{During, Error};
-use crate::kube::{Cluster, ListQuery, Pages, name_of};
+use crate::names::name_of;
 use crate::names::{CSI_DRIVER, LVG, NO_LINSTOR_RESOURCE, STORAGE_V1ALPHA1};
+use deckhouse_hooks_sdk::{Kube, ListQuery};
 
 /// One LVMVolumeGroup: object name, node, VG name on the node and its thin pools.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,19 +40,19 @@ pub struct Inventory {
 
 impl Inventory {
     /// Lists PersistentVolumes, VolumeAttachments and LVMVolumeGroups.
-    pub fn read(cluster: &mut dyn Cluster, page_size: u32) -> Result<Self, Error> {
+    pub fn read(kube: Kube<'_>, page_size: u32) -> Result<Self, Error> {
         let mut inventory = Self::default();
-        each(cluster, "v1", "PersistentVolume", page_size, |pv| {
+        each(kube, "v1", "PersistentVolume", page_size, |pv| {
             inventory.add_pv(pv);
         })?;
         each(
-            cluster,
+            kube,
             "storage.k8s.io/v1",
             "VolumeAttachment",
             page_size,
             |va| inventory.add_attachment(va),
         )?;
-        each(cluster, STORAGE_V1ALPHA1, LVG, page_size, |lvg| {
+        each(kube, STORAGE_V1ALPHA1, LVG, page_size, |lvg| {
             inventory.volume_groups.extend(volume_group(lvg));
         })?;
         Ok(inventory)
@@ -101,13 +102,13 @@ impl Inventory {
 
 /// Calls `f` on every object of a kind, one page at a time.
 fn each(
-    cluster: &mut dyn Cluster,
+    kube: Kube<'_>,
     api_version: &str,
     kind: &str,
     page_size: u32,
     mut f: impl FnMut(&Value),
 ) -> Result<(), Error> {
-    for page in Pages::new(cluster, ListQuery::all(api_version, kind, page_size)) {
+    for page in kube.pages(&ListQuery::new(api_version, kind).limit(page_size)) {
         page.during(|| format!("listing {kind}"))?
             .iter()
             .for_each(&mut f);

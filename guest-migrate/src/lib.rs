@@ -1,8 +1,10 @@
 //! The control-plane migration Job (world `job-guest` of `deckhouse:hooks@0.2.0`):
 //! moves sds-replicated-volume from LINSTOR to the new control plane in the seed's
-//! two passes, as the module's own migrator does its stages 1 and 2. The logic runs on
-//! the [`Cluster`], [`Log`] and [`Clock`] traits, so it is tested natively on an
-//! in-memory store and runs in wasm on the host's imports and WASI clocks.
+//! two passes, as the module's own migrator does its stages 1 and 2. [`Migrator`] is a
+//! `deckhouse-hooks-sdk` [`Job`](deckhouse_hooks_sdk::Job): it calls Kubernetes and logs
+//! through the SDK's client over its `Host`, and keeps time on a [`Clock`], so it is
+//! tested natively on an in-memory store and runs in wasm on the host's imports and WASI
+//! clocks.
 
 mod adoption;
 mod clock;
@@ -11,10 +13,8 @@ mod create;
 mod error;
 mod events;
 mod inventory;
-mod kube;
 mod linstor;
 mod load;
-mod log;
 mod machine;
 mod names;
 mod pass1;
@@ -29,19 +29,8 @@ mod state;
 mod verify;
 mod workloads;
 
-/// WIT glue. The canonical-ABI code wit-bindgen generates is `unsafe` by nature; the
-/// allowance covers only this module, whose own code is safe.
-#[cfg(target_arch = "wasm32")]
-#[allow(unsafe_code)]
-mod component;
-
 pub use clock::{Clock, SystemClock};
-pub use kube::{
-    Cluster, CreateMode, DeleteMode, KubeError, ListQuery, ObjRef, Page, PatchKind, PatchOptions,
-};
-pub use log::{Level, Log, NoLog};
-pub use machine::{Migrator, POLL_MS, Step};
-pub use report::Report;
+pub use machine::{Migrator, POLL_MS};
 pub use settings::Settings;
 pub use state::{ALL_COMPLETED, NOT_STARTED, STAGE1_COMPLETED, STAGE1_STARTED, STAGE2_STARTED};
 
@@ -50,3 +39,5 @@ pub mod well_known {
     pub use crate::names::*;
     pub use crate::plan::ftt_gmdr;
 }
+
+deckhouse_hooks_sdk::export_job!(Migrator);

@@ -7,39 +7,35 @@ use serde_json::Value;
 
 use crate::error::{During, Error};
 use crate::inventory::Inventory;
-use crate::kube::{Cluster, ListQuery, Pages, name_of};
 use crate::linstor;
-use crate::log::{Level, Log};
+use crate::names::name_of;
 use crate::names::{CREATED_KINDS, DRBDR, LLV, RVR, STORAGE_V1ALPHA1};
 use crate::plan::{self, Plan};
 use crate::settings::Settings;
+use deckhouse_hooks_sdk::Logger;
+use deckhouse_hooks_sdk::{Kube, ListQuery};
 
 /// The plan (problems included, not raised), or `None` when the cluster has no
 /// LINSTOR database.
-pub fn plan(
-    cluster: &mut dyn Cluster,
-    log: &mut dyn Log,
-    settings: &Settings,
-) -> Result<Option<Plan>, Error> {
-    let Some(linstor) = linstor::read(cluster, log, settings.page_size)? else {
+pub fn plan(kube: Kube<'_>, log: Logger<'_>, settings: &Settings) -> Result<Option<Plan>, Error> {
+    let Some(linstor) = linstor::read(kube, log, settings.page_size)? else {
         return Ok(None);
     };
-    let inventory = Inventory::read(cluster, settings.page_size)?;
+    let inventory = Inventory::read(kube, settings.page_size)?;
     let plan = plan::plan(&linstor, &inventory);
     for warning in &plan.warnings {
-        log.emit(Level::Warn, warning, &[]);
+        log.warn(warning, &[]);
     }
     let objects: usize = plan::counts(plan.pools.len(), plan.volumes.iter())
         .values()
         .sum();
-    log.emit(
-        Level::Info,
+    log.info(
         "planned the new control-plane objects",
         &[
-            ("pools", plan.pools.len().to_string()),
-            ("volumes", plan.volumes.len().to_string()),
-            ("objects", objects.to_string()),
-            ("problems", plan.problems.len().to_string()),
+            ("pools", &plan.pools.len().to_string()),
+            ("volumes", &plan.volumes.len().to_string()),
+            ("objects", &objects.to_string()),
+            ("problems", &plan.problems.len().to_string()),
         ],
     );
     Ok(Some(plan))
@@ -63,11 +59,11 @@ pub struct Existing {
 
 impl Existing {
     /// Lists every created kind, page by page.
-    pub fn read(cluster: &mut dyn Cluster, page_size: u32) -> Result<Self, Error> {
+    pub fn read(kube: Kube<'_>, page_size: u32) -> Result<Self, Error> {
         let mut existing = Self::default();
         for kind in CREATED_KINDS {
             let entries = existing.by_kind.entry(kind).or_default();
-            for page in Pages::new(cluster, ListQuery::all(STORAGE_V1ALPHA1, kind, page_size)) {
+            for page in kube.pages(&ListQuery::new(STORAGE_V1ALPHA1, kind).limit(page_size)) {
                 for object in page.during(|| format!("listing {kind}"))? {
                     entries.insert(name_of(&object).to_owned(), meta(kind, &object));
                 }

@@ -73,3 +73,11 @@ pub const GATE_STEPS: [&str; 3] = ["Completed", "Completed", "Active"];
 
 /// Who the Job's Kubernetes Events say reported them.
 pub const EVENT_SOURCE: &str = "control-plane-migrator";
+
+/// `metadata.name` of an object, or "" when it has none.
+pub fn name_of(object: &serde_json::Value) -> &str {
+    object
+        .pointer("/metadata/name")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("")
+}

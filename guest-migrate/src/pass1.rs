@@ -10,28 +10,28 @@ use serde_json::json;
 use crate::clock::Clock;
 use crate::create::Creator;
 use crate::error::{During, Error};
-use crate::kube::{Cluster, ObjRef, PatchKind, PatchOptions};
 use crate::load::{self, Existing};
-use crate::log::{Level, Log};
 use crate::names::NO_LINSTOR_RESOURCE;
 use crate::plan::{self, PHASES, Plan};
 use crate::progress::Progress;
 use crate::settings::Settings;
+use deckhouse_hooks_sdk::Logger;
+use deckhouse_hooks_sdk::{Kube, ObjectRef, PatchOptions};
 
 /// Creates what is missing; returns a one-line summary.
 pub fn run(
-    cluster: &mut dyn Cluster,
-    log: &mut dyn Log,
+    kube: Kube<'_>,
+    log: Logger<'_>,
     clock: &dyn Clock,
     settings: &Settings,
 ) -> Result<String, Error> {
-    let Some(plan) = load::plan(cluster, log, settings)? else {
+    let Some(plan) = load::plan(kube, log, settings)? else {
         return Ok("Pass 1: no LINSTOR data, nothing to create".into());
     };
     let plan = plan.complete()?;
-    let labelled = label_pvs(cluster, &plan)?;
-    let existing = Existing::read(cluster, settings.page_size)?;
-    let mut creator = Creator::new(cluster, existing, settings.create_batch, false);
+    let labelled = label_pvs(kube, &plan)?;
+    let existing = Existing::read(kube, settings.page_size)?;
+    let mut creator = Creator::new(kube, existing, settings.create_batch, false);
     create_all(&mut creator, &plan, log, clock, settings)?;
     let mut fields: Vec<(&str, String)> = creator
         .created
@@ -43,7 +43,8 @@ pub fn run(
     fields.push(("ownerRefsAdded", creator.owner_refs_added.to_string()));
     fields.push(("pvLabelsChanged", labelled.to_string()));
     fields.push(("volumes", plan.volumes.len().to_string()));
-    log.emit(Level::Info, "Pass 1 done", &fields);
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    log.info("Pass 1 done", &fields);
     let total: usize = creator.created.values().sum();
     Ok(format!(
         "Pass 1: {} volumes, {total} objects created, {present} already present",
@@ -56,7 +57,7 @@ pub fn run(
 pub fn create_all(
     creator: &mut Creator,
     plan: &Plan,
-    log: &mut dyn Log,
+    log: Logger<'_>,
     clock: &dyn Clock,
     settings: &Settings,
 ) -> Result<(), Error> {
@@ -89,7 +90,7 @@ pub fn create_all(
 
 /// Adds or removes the `no-linstor-resource` label on replicated PVs (a PV deleted
 /// meanwhile is fine); returns how many changed.
-fn label_pvs(cluster: &mut dyn Cluster, plan: &Plan) -> Result<usize, Error> {
+fn label_pvs(kube: Kube<'_>, plan: &Plan) -> Result<usize, Error> {
     let options = PatchOptions {
         subresource: None,
         ignore_missing_object: true,
@@ -101,10 +102,9 @@ fn label_pvs(cluster: &mut dyn Cluster, plan: &Plan) -> Result<usize, Error> {
         .chain(plan.pv_labels_remove.iter().map(|pv| (pv, json!(null))));
     let mut changed = 0;
     for (pv, value) in changes {
-        let target = ObjRef::cluster("v1", "PersistentVolume", pv);
+        let target = ObjectRef::cluster("v1", "PersistentVolume", pv);
         let patch = json!({"metadata": {"labels": {NO_LINSTOR_RESOURCE: value}}});
-        cluster
-            .patch(&target, PatchKind::Merge, &patch, &options)
+        kube.merge_patch(&target, &patch, &options)
             .during(|| format!("Pass 1: labelling {target}"))?;
         changed += 1;
     }

@@ -12,9 +12,8 @@ use serde_json::json;
 use crate::adoption::{self, Gate};
 use crate::clock::Clock;
 use crate::error::{During, Error, all_problems};
-use crate::kube::{Cluster, ListQuery, ObjRef, Pages, PatchKind, PatchOptions, name_of};
 use crate::load;
-use crate::log::{Level, Log};
+use crate::names::name_of;
 use crate::names::{
     ADOPT_RVR, ADOPT_SHARED_SECRET, DRBDR, REPLICATED_VOLUME_LABEL, RV, STORAGE_V1ALPHA1,
 };
@@ -22,6 +21,8 @@ use crate::plan::{Plan, VolumePlan};
 use crate::progress::Progress;
 use crate::settings::Settings;
 use crate::verify;
+use deckhouse_hooks_sdk::Logger;
+use deckhouse_hooks_sdk::{Kube, ListQuery, ObjectRef, PatchOptions};
 
 /// What Pass 2 remembers between steps of one Job (a new Job starts afresh).
 #[derive(Default)]
@@ -40,23 +41,23 @@ pub enum Outcome {
 
 /// One round: verify (once), then move every volume whose gate is open.
 pub fn run(
-    cluster: &mut dyn Cluster,
-    log: &mut dyn Log,
+    kube: Kube<'_>,
+    log: Logger<'_>,
     clock: &dyn Clock,
     settings: &Settings,
     watch: &mut Watch,
 ) -> Result<Outcome, Error> {
-    let Some(plan) = load::plan(cluster, log, settings)? else {
+    let Some(plan) = load::plan(kube, log, settings)? else {
         return Ok(Outcome::Done(
             "Pass 2: no LINSTOR data, nothing to verify".into(),
         ));
     };
     let plan = plan.complete()?;
     if !watch.verified {
-        verify(cluster, &plan, settings, log)?;
+        verify(kube, &plan, settings, log)?;
         watch.verified = true;
     }
-    let survey = adoption::survey(cluster, &plan, settings.page_size)?;
+    let survey = adoption::survey(kube, &plan, settings.page_size)?;
     let mut adopted = survey.adopted;
     let mut blocked = Vec::new();
     let ready: Vec<&VolumePlan> = survey
@@ -65,10 +66,10 @@ pub fn run(
         .filter(|(_, gate)| matches!(gate, Gate::Open | Gate::Formed))
         .map(|(i, _)| &plan.volumes[*i])
         .collect();
-    let mut taken_over = taken_over(cluster, &ready, settings.page_size)?;
+    let mut taken_over = taken_over(kube, &ready, settings.page_size)?;
     for volume in ready {
         let drbds = taken_over.remove(volume.name.as_str()).unwrap_or_default();
-        match hand_over(cluster, volume, &drbds)? {
+        match hand_over(kube, volume, &drbds)? {
             None => adopted += 1,
             Some(why) => blocked.push((volume.name.as_str(), why)),
         }
@@ -144,13 +145,8 @@ pub fn run(
 }
 
 /// Fails naming every object that is missing or differs.
-fn verify(
-    cluster: &mut dyn Cluster,
-    plan: &Plan,
-    settings: &Settings,
-    log: &mut dyn Log,
-) -> Result<(), Error> {
-    let comparison = verify::compare(cluster, plan, settings.page_size)?;
+fn verify(kube: Kube<'_>, plan: &Plan, settings: &Settings, log: Logger<'_>) -> Result<(), Error> {
+    let comparison = verify::compare(kube, plan, settings.page_size)?;
     let mut mismatches = comparison.differing;
     mismatches.extend(
         comparison
@@ -160,11 +156,7 @@ fn verify(
     );
     if mismatches.is_empty() {
         let objects: usize = comparison.present.values().sum();
-        log.emit(
-            Level::Info,
-            "Pass 2 verified",
-            &[("objects", objects.to_string())],
-        );
+        log.info("Pass 2 verified", &[("objects", &objects.to_string())]);
         return Ok(());
     }
     Err(all_problems(
@@ -182,7 +174,7 @@ type TakenOver<'p> = HashMap<&'p str, Vec<(String, bool)>>;
 /// labelled `replicated-volume=<volume>`, as (name, in maintenance). One paginated
 /// list per round (of every labelled DRBDResource), not one per volume.
 fn taken_over<'p>(
-    cluster: &mut dyn Cluster,
+    kube: Kube<'_>,
     volumes: &[&'p VolumePlan],
     page_size: u32,
 ) -> Result<TakenOver<'p>, Error> {
@@ -193,9 +185,10 @@ fn taken_over<'p>(
     if found.is_empty() {
         return Ok(found);
     }
-    let query =
-        ListQuery::all(STORAGE_V1ALPHA1, DRBDR, page_size).labelled(REPLICATED_VOLUME_LABEL);
-    for page in Pages::new(cluster, query) {
+    let query = ListQuery::new(STORAGE_V1ALPHA1, DRBDR)
+        .limit(page_size)
+        .labels(REPLICATED_VOLUME_LABEL);
+    for page in kube.pages(&query) {
         for drbd in page.during(|| format!("listing {DRBDR} labelled {REPLICATED_VOLUME_LABEL}"))? {
             let volume = drbd["metadata"]["labels"][REPLICATED_VOLUME_LABEL]
                 .as_str()
@@ -215,7 +208,7 @@ fn taken_over<'p>(
 /// the volume) are touched, and only once every planned one is: an unlabelled one
 /// has no datamesh spec yet. Returns why it cannot proceed yet, if so.
 fn hand_over(
-    cluster: &mut dyn Cluster,
+    kube: Kube<'_>,
     volume: &VolumePlan,
     labelled: &[(String, bool)],
 ) -> Result<Option<String>, Error> {
@@ -236,19 +229,17 @@ fn hand_over(
         .iter()
         .filter(|(_, in_maintenance)| *in_maintenance)
     {
-        let target = ObjRef::cluster(STORAGE_V1ALPHA1, DRBDR, name);
-        cluster
-            .patch(&target, PatchKind::Merge, &lift, &options)
+        let target = ObjectRef::cluster(STORAGE_V1ALPHA1, DRBDR, name);
+        kube.merge_patch(&target, &lift, &options)
             .during(|| format!("Pass 2: lifting maintenance on {target}"))?;
     }
-    let target = ObjRef::cluster(STORAGE_V1ALPHA1, RV, &volume.name);
+    let target = ObjectRef::cluster(STORAGE_V1ALPHA1, RV, &volume.name);
     let unmark = json!({"metadata": {"annotations": {ADOPT_RVR: null, ADOPT_SHARED_SECRET: null}}});
     let options = PatchOptions {
         subresource: None,
         ignore_missing_object: true,
     };
-    cluster
-        .patch(&target, PatchKind::Merge, &unmark, &options)
+    kube.merge_patch(&target, &unmark, &options)
         .during(|| format!("Pass 2: removing the adopt annotations of {target}"))?;
     Ok(None)
 }

@@ -5,14 +5,16 @@
 use serde_json::Value;
 
 use crate::error::{During, Error};
-use crate::kube::{Cluster, ObjRef, get_optional};
 use crate::names::{CRD_API, MODULE_CONFIG, MODULE_CONFIG_API, NEW_CONTROL_PLANE_CRD};
+use deckhouse_hooks_sdk::{Kube, ObjectRef};
 
 /// Every reason the migration must not start (empty: go).
-pub fn blockers(cluster: &mut dyn Cluster) -> Result<Vec<String>, Error> {
+pub fn blockers(kube: Kube<'_>) -> Result<Vec<String>, Error> {
     let mut blockers = Vec::new();
-    let config_ref = ObjRef::cluster(MODULE_CONFIG_API, "ModuleConfig", MODULE_CONFIG);
-    let config = get_optional(cluster, &config_ref).during(|| format!("reading {config_ref}"))?;
+    let config_ref = ObjectRef::cluster(MODULE_CONFIG_API, "ModuleConfig", MODULE_CONFIG);
+    let config = kube
+        .get_opt::<Value>(&config_ref)
+        .during(|| format!("reading {config_ref}"))?;
     let switch = config
         .as_ref()
         .and_then(|c| c.pointer("/spec/settings/newControlPlane"))
@@ -29,8 +31,9 @@ pub fn blockers(cluster: &mut dyn Cluster) -> Result<Vec<String>, Error> {
             switch.map_or("unset".to_owned(), |b| b.to_string())
         )),
     }
-    let crd_ref = ObjRef::cluster(CRD_API, "CustomResourceDefinition", NEW_CONTROL_PLANE_CRD);
-    if get_optional(cluster, &crd_ref)
+    let crd_ref = ObjectRef::cluster(CRD_API, "CustomResourceDefinition", NEW_CONTROL_PLANE_CRD);
+    if kube
+        .get_opt::<Value>(&crd_ref)
         .during(|| format!("reading {crd_ref}"))?
         .is_none()
     {

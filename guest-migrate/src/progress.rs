@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::log::{Level, Log};
+use deckhouse_hooks_sdk::Logger;
 
 pub struct Progress {
     what: &'static str,
@@ -37,12 +37,12 @@ impl Progress {
     }
 
     /// Counts `n` more done; logs a line when the interval has passed.
-    pub fn add(&mut self, n: usize, clock: &dyn Clock, log: &mut dyn Log) {
+    pub fn add(&mut self, n: usize, clock: &dyn Clock, log: Logger<'_>) {
         self.set(self.done + n, clock, log);
     }
 
     /// Sets the count done; logs a line when the interval has passed.
-    pub fn set(&mut self, done: usize, clock: &dyn Clock, log: &mut dyn Log) {
+    pub fn set(&mut self, done: usize, clock: &dyn Clock, log: Logger<'_>) {
         self.done = done;
         let now = clock.elapsed();
         if now.saturating_sub(self.last_line) >= self.interval {
@@ -52,11 +52,11 @@ impl Progress {
     }
 
     /// The closing line, whatever the interval.
-    pub fn finish(&mut self, clock: &dyn Clock, log: &mut dyn Log) {
+    pub fn finish(&mut self, clock: &dyn Clock, log: Logger<'_>) {
         self.line(clock.elapsed(), log);
     }
 
-    fn line(&self, now: Duration, log: &mut dyn Log) {
+    fn line(&self, now: Duration, log: Logger<'_>) {
         let elapsed = now.saturating_sub(self.started).as_secs_f64();
         let rate = if elapsed > 0.0 {
             self.done as f64 / elapsed
@@ -71,14 +71,13 @@ impl Progress {
         } else {
             "unknown".to_owned()
         };
-        log.emit(
-            Level::Info,
+        log.info(
             &format!("{} progress", self.what),
             &[
-                (self.unit, format!("{}/{}", self.done, self.total)),
-                ("perSecond", format!("{rate:.1}")),
-                ("elapsed", format!("{elapsed:.0}s")),
-                ("eta", eta),
+                (self.unit, &format!("{}/{}", self.done, self.total)),
+                ("perSecond", &format!("{rate:.1}")),
+                ("elapsed", &format!("{elapsed:.0}s")),
+                ("eta", &eta),
             ],
         );
     }

@@ -12,9 +12,7 @@ use crate::adoption;
 use crate::clock::Clock;
 use crate::create::Creator;
 use crate::error::Error;
-use crate::kube::Cluster;
 use crate::load::{self, Existing};
-use crate::log::Log;
 use crate::names::CREATED_KINDS;
 use crate::pass1;
 use crate::plan::{self, Plan};
@@ -22,15 +20,8 @@ use crate::preflight;
 use crate::settings::Settings;
 use crate::state;
 use crate::verify;
-
-/// A report (mirrors WIT `report`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Report {
-    pub markdown: String,
-    pub json: Value,
-    /// False when a problem must be fixed first.
-    pub ok: bool,
-}
+use deckhouse_hooks_sdk::Logger;
+use deckhouse_hooks_sdk::{Kube, Report};
 
 /// One problem in a report.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,8 +38,8 @@ impl Finding {
 }
 
 /// The state as a report shows it.
-fn state_text(cluster: &mut dyn Cluster) -> Result<String, Error> {
-    let state = state::read(cluster).map_err(|source| Error::Api {
+fn state_text(kube: Kube<'_>) -> Result<String, Error> {
+    let state = state::read(kube).map_err(|source| Error::Api {
         during: "reading the migration state".into(),
         source,
     })?;
@@ -60,12 +51,12 @@ fn state_text(cluster: &mut dyn Cluster) -> Result<String, Error> {
 
 /// The plan, or the finding that stops it (a LINSTOR database that cannot be read).
 fn plan_or_finding(
-    cluster: &mut dyn Cluster,
-    log: &mut dyn Log,
+    kube: Kube<'_>,
+    log: Logger<'_>,
     settings: &Settings,
     findings: &mut Vec<Finding>,
 ) -> Result<Option<Plan>, Error> {
-    match load::plan(cluster, log, settings) {
+    match load::plan(kube, log, settings) {
         Ok(plan) => Ok(plan),
         Err(Error::Data(message)) => {
             findings.push(Finding {
@@ -89,12 +80,12 @@ fn plan_findings(plan: &Plan, findings: &mut Vec<Finding>) {
 
 /// Reads everything, plans Pass 1 and sends every create as a dry run.
 pub fn rehearse(
-    cluster: &mut dyn Cluster,
-    log: &mut dyn Log,
+    kube: Kube<'_>,
+    log: Logger<'_>,
     clock: &dyn Clock,
     settings: &Settings,
 ) -> Result<Report, Error> {
-    let mut findings: Vec<Finding> = preflight::blockers(cluster)?
+    let mut findings: Vec<Finding> = preflight::blockers(kube)?
         .into_iter()
         .map(|message| Finding {
             kind: "preflight",
@@ -105,8 +96,8 @@ pub fn rehearse(
     let crd_missing = findings
         .iter()
         .any(|f| f.message.contains("CustomResourceDefinition"));
-    let state = state_text(cluster)?;
-    let plan = plan_or_finding(cluster, log, settings, &mut findings)?;
+    let state = state_text(kube)?;
+    let plan = plan_or_finding(kube, log, settings, &mut findings)?;
     let mut kinds: BTreeMap<String, BTreeMap<&str, usize>> = BTreeMap::new();
     let mut pv_labels = json!({"add": [], "remove": []});
     let mut owner_refs_to_add = 0;
@@ -119,7 +110,7 @@ pub fn rehearse(
                 .insert("planned", n);
         }
         pv_labels = json!({"add": plan.pv_labels_add, "remove": plan.pv_labels_remove});
-        let comparison = verify::compare(cluster, plan, settings.page_size)?;
+        let comparison = verify::compare(kube, plan, settings.page_size)?;
         for (kind, n) in &comparison.present {
             kinds
                 .entry(kind.clone())
@@ -135,8 +126,8 @@ pub fn rehearse(
             }
         }));
         if !crd_missing {
-            let existing = Existing::read(cluster, settings.page_size)?;
-            let mut creator = Creator::new(cluster, existing, settings.create_batch, true);
+            let existing = Existing::read(kube, settings.page_size)?;
+            let mut creator = Creator::new(kube, existing, settings.create_batch, true);
             pass1::create_all(&mut creator, plan, log, clock, settings)?;
             for (kind, n) in &creator.created {
                 kinds
@@ -223,22 +214,18 @@ pub fn rehearse(
 
 /// Where the migration stands: state, per-kind counts done/planned, and the volumes
 /// waiting for adoption.
-pub fn status(
-    cluster: &mut dyn Cluster,
-    log: &mut dyn Log,
-    settings: &Settings,
-) -> Result<Report, Error> {
-    let state = state_text(cluster)?;
+pub fn status(kube: Kube<'_>, log: Logger<'_>, settings: &Settings) -> Result<Report, Error> {
+    let state = state_text(kube)?;
     let mut findings = Vec::new();
-    let plan = plan_or_finding(cluster, log, settings, &mut findings)?;
+    let plan = plan_or_finding(kube, log, settings, &mut findings)?;
     let mut md = String::new();
     let _ = writeln!(md, "# Control-plane migration: status\n");
     let _ = writeln!(md, "State: `{state}`.\n");
     let mut json = json!({"state": state});
     if let Some(plan) = &plan {
         plan_findings(plan, &mut findings);
-        let comparison = verify::compare(cluster, plan, settings.page_size)?;
-        let survey = adoption::survey(cluster, plan, settings.page_size)?;
+        let comparison = verify::compare(kube, plan, settings.page_size)?;
+        let survey = adoption::survey(kube, plan, settings.page_size)?;
         let waiting = survey.waiting(plan);
         let mut kinds = BTreeMap::new();
         let _ = writeln!(md, "| kind | done | planned |");

@@ -2,6 +2,7 @@
 //! overridden by `--set`. Every key is optional; an unknown key or an out-of-range
 //! value is an error naming it, so a typo never silently falls back to a default.
 
+use deckhouse_hooks_sdk::Error;
 use serde::Deserialize;
 
 /// What the migrator reads from its settings.
@@ -36,28 +37,9 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// Parses and range-checks the settings JSON; an empty string means all defaults.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let text = text.trim();
-        let known = "known settings are pageSize, createBatch, adoptionTimeoutSeconds, \
-                     adoptionPollSeconds and progressIntervalSeconds";
-        let settings: Self = if text.is_empty() {
-            Self::default()
-        } else {
-            let value: serde_json::Value = serde_json::from_str(text)
-                .map_err(|e| format!("job settings are not JSON: {e}"))?;
-            if !value.is_object() {
-                return Err(format!(
-                    "job settings must be a JSON object, got {value}; {known}"
-                ));
-            }
-            serde_json::from_value(value).map_err(|e| format!("job settings: {e}; {known}"))?
-        };
-        settings.check()?;
-        Ok(settings)
-    }
-
-    fn check(&self) -> Result<(), String> {
+    /// These settings once range-checked; the error names the value and its range.
+    /// (Decoding is the SDK's: an unknown key or a wrong type is named there.)
+    pub fn checked(&self) -> Result<Self, Error> {
         let ranges: [(&str, u64, u64, u64); 5] = [
             ("pageSize", self.page_size.into(), 1, 5000),
             ("createBatch", self.create_batch.into(), 1, 1000),
@@ -82,39 +64,46 @@ impl Settings {
         ];
         for (name, value, min, max) in ranges {
             if !(min..=max).contains(&value) {
-                return Err(format!(
+                return Err(Error::msg(format!(
                     "job settings: {name} is {value}, expected {min}..={max}"
-                ));
+                )));
             }
         }
-        Ok(())
+        Ok(self.clone())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use deckhouse_hooks_sdk::job::settings;
+
+    fn parse(text: &str) -> Result<Settings, String> {
+        settings::<Settings>(text)
+            .and_then(|s| s.checked())
+            .map_err(String::from)
+    }
 
     #[test]
     fn empty_and_partial_settings_fill_in_defaults() {
-        assert_eq!(Settings::parse(""), Ok(Settings::default()));
-        assert_eq!(Settings::parse("{}"), Ok(Settings::default()));
-        let s = Settings::parse(r#"{"pageSize": 2, "createBatch": 3}"#).expect("valid");
+        assert_eq!(parse(""), Ok(Settings::default()));
+        assert_eq!(parse("{}"), Ok(Settings::default()));
+        let s = parse(r#"{"pageSize": 2, "createBatch": 3}"#).expect("valid");
         assert_eq!((s.page_size, s.create_batch), (2, 3));
         assert_eq!(s.adoption_timeout_seconds, 1800);
     }
 
     #[test]
     fn typos_wrong_types_and_ranges_are_named() {
-        let typo = Settings::parse(r#"{"pagesize": 2}"#).expect_err("unknown key");
+        let typo = parse(r#"{"pagesize": 2}"#).expect_err("unknown key");
         assert!(
             typo.contains("pagesize") && typo.contains("pageSize"),
             "{typo}"
         );
-        let wrong = Settings::parse(r#"{"pageSize": "big"}"#).expect_err("a string");
-        assert!(wrong.contains("job settings"), "{wrong}");
-        let zero = Settings::parse(r#"{"createBatch": 0}"#).expect_err("zero");
+        let wrong = parse(r#"{"pageSize": "big"}"#).expect_err("a string");
+        assert!(wrong.contains("settings"), "{wrong}");
+        let zero = parse(r#"{"createBatch": 0}"#).expect_err("zero");
         assert!(zero.contains("createBatch is 0"), "{zero}");
-        assert!(Settings::parse("[1]").is_err());
+        assert!(parse("[1]").is_err());
     }
 }

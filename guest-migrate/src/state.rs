@@ -5,8 +5,8 @@
 
 use serde_json::{Value, json};
 
-use crate::kube::{Cluster, CreateMode, KubeError, ObjRef, get_optional, merge_patch};
 use crate::names::{NAMESPACE, STATE_CONFIGMAP};
+use deckhouse_hooks_sdk::{Kube, KubeError, ObjectRef, PatchOptions};
 
 pub const NOT_STARTED: &str = "not_started";
 pub const STAGE1_STARTED: &str = "stage1_started";
@@ -40,8 +40,8 @@ pub enum StateError {
     Kube(KubeError),
 }
 
-pub fn configmap_ref() -> ObjRef {
-    ObjRef::namespaced("v1", "ConfigMap", NAMESPACE, STATE_CONFIGMAP)
+pub fn configmap_ref() -> ObjectRef {
+    ObjectRef::namespaced("v1", "ConfigMap", NAMESPACE, STATE_CONFIGMAP)
 }
 
 /// The ConfigMap a missing one is created as.
@@ -52,21 +52,23 @@ fn fresh() -> Value {
 }
 
 /// Reads `data.state`, creating the ConfigMap with `not_started` when it is missing.
-pub fn read_or_create(cluster: &mut dyn Cluster) -> Result<State, KubeError> {
-    if let Some(configmap) = read(cluster)? {
+pub fn read_or_create(kube: Kube<'_>) -> Result<State, KubeError> {
+    if let Some(configmap) = read(kube)? {
         return Ok(configmap);
     }
-    match cluster.create(&fresh(), CreateMode::Create) {
+    match kube.create(&fresh()) {
         Ok(created) => Ok(parse(&created)),
         // Created meanwhile (by the state-sync hook): read what is there.
-        Err(KubeError::Conflict(_)) => cluster.get(&configmap_ref()).map(|cm| parse(&cm)),
+        Err(KubeError::Conflict(_)) => kube.get::<Value>(&configmap_ref()).map(|cm| parse(&cm)),
         Err(other) => Err(other),
     }
 }
 
 /// Reads `data.state`; `None` when the ConfigMap does not exist.
-pub fn read(cluster: &mut dyn Cluster) -> Result<Option<State>, KubeError> {
-    Ok(get_optional(cluster, &configmap_ref())?.map(|cm| parse(&cm)))
+pub fn read(kube: Kube<'_>) -> Result<Option<State>, KubeError> {
+    Ok(kube
+        .get_opt::<Value>(&configmap_ref())?
+        .map(|cm| parse(&cm)))
 }
 
 /// An absent or empty `data.state` counts as `not_started`, as in the real migrator.
@@ -92,12 +94,12 @@ fn parse(configmap: &Value) -> State {
 
 /// Moves the state from `from` (as read) to `to`; fails with `Conflict` if the
 /// ConfigMap changed in between (the merge patch carries the resourceVersion).
-pub fn write(cluster: &mut dyn Cluster, from: &State, to: &str) -> Result<(), StateError> {
+pub fn write(kube: Kube<'_>, from: &State, to: &str) -> Result<(), StateError> {
     let mut patch = json!({ "data": { "state": to } });
     if !from.resource_version.is_empty() {
         patch["metadata"] = json!({ "resourceVersion": from.resource_version });
     }
-    match merge_patch(cluster, &configmap_ref(), &patch) {
+    match kube.merge_patch(&configmap_ref(), &patch, &PatchOptions::default()) {
         Ok(_) => Ok(()),
         Err(KubeError::Conflict(msg)) => Err(StateError::Conflict(msg)),
         Err(other) => Err(StateError::Kube(other)),

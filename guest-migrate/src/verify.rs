@@ -9,9 +9,10 @@ use serde_json::Value;
 
 use crate::compare::differences;
 use crate::error::{During, Error};
-use crate::kube::{Cluster, ListQuery, Pages, name_of};
+use crate::names::name_of;
 use crate::names::{CREATED_KINDS, DRBDR, STORAGE_V1ALPHA1};
 use crate::plan::Plan;
+use deckhouse_hooks_sdk::{Kube, ListQuery};
 
 #[derive(Debug, Default)]
 pub struct Comparison {
@@ -23,16 +24,12 @@ pub struct Comparison {
     pub present: BTreeMap<String, usize>,
 }
 
-pub fn compare(
-    cluster: &mut dyn Cluster,
-    plan: &Plan,
-    page_size: u32,
-) -> Result<Comparison, Error> {
+pub fn compare(kube: Kube<'_>, plan: &Plan, page_size: u32) -> Result<Comparison, Error> {
     let index = plan.index();
     let mut seen: HashSet<(&'static str, String)> = HashSet::with_capacity(index.len());
     let mut comparison = Comparison::default();
     for kind in CREATED_KINDS {
-        for page in Pages::new(cluster, ListQuery::all(STORAGE_V1ALPHA1, kind, page_size)) {
+        for page in kube.pages(&ListQuery::new(STORAGE_V1ALPHA1, kind).limit(page_size)) {
             for actual in page.during(|| format!("listing {kind}"))? {
                 let name = name_of(&actual);
                 let key = (kind, name.to_owned());

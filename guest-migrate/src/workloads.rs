@@ -4,37 +4,38 @@
 use serde_json::Value;
 
 use crate::error::{During, Error};
-use crate::kube::{Cluster, ObjRef, get_optional};
 use crate::names::{LINSTOR_CONTROLLER, LINSTOR_NODE, NAMESPACE, NEW_AGENT, NEW_CONTROLLER};
+use deckhouse_hooks_sdk::{Kube, ObjectRef};
 
-fn workload(cluster: &mut dyn Cluster, kind: &str, name: &str) -> Result<Option<Value>, Error> {
-    let target = ObjRef::namespaced("apps/v1", kind, NAMESPACE, name);
-    get_optional(cluster, &target).during(|| format!("reading {target}"))
+fn workload(kube: Kube<'_>, kind: &str, name: &str) -> Result<Option<Value>, Error> {
+    let target = ObjectRef::namespaced("apps/v1", kind, NAMESPACE, name);
+    kube.get_opt::<Value>(&target)
+        .during(|| format!("reading {target}"))
 }
 
 /// The LINSTOR workloads still present (empty: LINSTOR is stopped).
-pub fn linstor_still_running(cluster: &mut dyn Cluster) -> Result<Vec<String>, Error> {
+pub fn linstor_still_running(kube: Kube<'_>) -> Result<Vec<String>, Error> {
     let mut running = Vec::new();
-    if workload(cluster, "Deployment", LINSTOR_CONTROLLER)?.is_some() {
+    if workload(kube, "Deployment", LINSTOR_CONTROLLER)?.is_some() {
         running.push(format!("Deployment {LINSTOR_CONTROLLER}"));
     }
-    if workload(cluster, "DaemonSet", LINSTOR_NODE)?.is_some() {
+    if workload(kube, "DaemonSet", LINSTOR_NODE)?.is_some() {
         running.push(format!("DaemonSet {LINSTOR_NODE}"));
     }
     Ok(running)
 }
 
 /// Why the new control plane is not ready yet (empty: ready).
-pub fn new_control_plane_not_ready(cluster: &mut dyn Cluster) -> Result<Vec<String>, Error> {
+pub fn new_control_plane_not_ready(kube: Kube<'_>) -> Result<Vec<String>, Error> {
     let mut waiting = Vec::new();
-    let controller = workload(cluster, "Deployment", NEW_CONTROLLER)?;
+    let controller = workload(kube, "Deployment", NEW_CONTROLLER)?;
     if controller
         .as_ref()
         .is_none_or(|d| count(d, "readyReplicas") == 0)
     {
         waiting.push(format!("Deployment {NEW_CONTROLLER} has no ready replica"));
     }
-    let agent = workload(cluster, "DaemonSet", NEW_AGENT)?;
+    let agent = workload(kube, "DaemonSet", NEW_AGENT)?;
     let agent_ready = agent.as_ref().is_some_and(|d| {
         let desired = count(d, "desiredNumberScheduled");
         desired > 0 && count(d, "numberReady") == desired

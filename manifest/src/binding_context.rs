@@ -205,6 +205,13 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("[{}{}]", "[".repeat(10_000), "]".repeat(10_000));
+        let err = parse(&deep).unwrap_err().to_string();
+        assert!(err.contains("recursion limit exceeded"), "{err}");
+    }
+
+    #[test]
     fn the_last_snapshots_win() {
         let folded = fold(json!([
             {"binding": "beforeHelm", "snapshots": {"cm": [{"object": cm("a")}]}},

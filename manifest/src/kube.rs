@@ -178,30 +178,89 @@ impl ListQuery {
     /// Whether `object` is of the queried kind and namespace and matches both selectors;
     /// a selector that does not parse is an `invalid` error, as from the API server.
     pub fn selects(&self, object: &Value) -> Result<bool, KubeError> {
-        let Ok(id) = ObjectRef::of(object) else {
-            return Ok(false);
+        Ok(self.selection()?.selects(object))
+    }
+
+    /// The query with its selectors parsed once, to test many objects; a selector that
+    /// does not parse is an `invalid` error, as from the API server.
+    pub fn selection(&self) -> Result<Selection<'_>, KubeError> {
+        Ok(Selection {
+            query: self,
+            labels: self
+                .label_selector
+                .as_deref()
+                .map(crate::LabelSelector::parse)
+                .transpose()
+                .map_err(|e| KubeError::Invalid(e.to_string()))?,
+            fields: self
+                .field_selector
+                .as_deref()
+                .map(crate::FieldSelector::parse)
+                .transpose()
+                .map_err(|e| KubeError::Invalid(e.to_string()))?,
+        })
+    }
+
+    /// Serves one page of this query out of `objects` (every object a backend holds, in
+    /// an order that does not change between pages): the selected ones from the
+    /// continue token on, at most `limit` (0: no limit). Tokens are offsets into the selection, issued
+    /// here; one this function did not issue is `invalid`.
+    pub fn page<'a>(
+        &self,
+        objects: impl IntoIterator<Item = &'a Value>,
+    ) -> Result<ListPage, KubeError> {
+        let selection = self.selection()?;
+        let start: usize = match &self.continue_token {
+            Some(token) => token.parse().map_err(|_| {
+                KubeError::Invalid(format!(
+                    "continue token {token:?} was not issued by this backend"
+                ))
+            })?,
+            None => 0,
         };
-        if id.api_version != self.api_version || id.kind != self.kind {
-            return Ok(false);
-        }
-        if self.namespace.is_some() && id.namespace != self.namespace {
-            return Ok(false);
-        }
-        if let Some(text) = &self.label_selector {
-            let selector =
-                crate::LabelSelector::parse(text).map_err(|e| KubeError::Invalid(e.to_string()))?;
-            if !selector.matches(object) {
-                return Ok(false);
-            }
-        }
-        if let Some(text) = &self.field_selector {
-            let selector =
-                crate::FieldSelector::parse(text).map_err(|e| KubeError::Invalid(e.to_string()))?;
-            if !selector.matches(object) {
-                return Ok(false);
-            }
-        }
-        Ok(true)
+        // A limit of 0 is none, as for the API server.
+        let limit = match self.limit {
+            Some(limit) if limit > 0 => limit as usize,
+            _ => usize::MAX,
+        };
+        let mut items: Vec<Value> = objects
+            .into_iter()
+            .filter(|o| selection.selects(o))
+            .skip(start)
+            .take(limit.saturating_add(1))
+            .cloned()
+            .collect();
+        let continue_token = (items.len() > limit).then(|| {
+            items.truncate(limit);
+            (start + limit).to_string()
+        });
+        Ok(ListPage {
+            items,
+            continue_token,
+        })
+    }
+}
+
+/// A [`ListQuery`] with its selectors parsed: what decides which objects a list returns.
+#[derive(Clone, Debug)]
+pub struct Selection<'q> {
+    query: &'q ListQuery,
+    labels: Option<crate::LabelSelector>,
+    fields: Option<crate::FieldSelector>,
+}
+
+impl Selection<'_> {
+    /// Whether `object` is of the queried kind and namespace and matches both selectors.
+    pub fn selects(&self, object: &Value) -> bool {
+        let Ok(id) = ObjectRef::of(object) else {
+            return false;
+        };
+        let query = self.query;
+        id.api_version == query.api_version
+            && id.kind == query.kind
+            && (query.namespace.is_none() || id.namespace == query.namespace)
+            && self.labels.as_ref().is_none_or(|s| s.matches(object))
+            && self.fields.as_ref().is_none_or(|s| s.matches(object))
     }
 }
 
@@ -440,6 +499,35 @@ mod tests {
         assert!(!ListQuery::new("v1", "Secret").selects(&pod).unwrap());
         assert!(matches!(
             q.labels("app in x").selects(&pod),
+            Err(KubeError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn pages_cover_the_selection_once_and_refuse_foreign_tokens() {
+        let objects: Vec<Value> = (0..5)
+            .map(|i| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"namespace": "n", "name": format!("c{i}"), "labels": {"odd": (i % 2 == 1).to_string()}}}))
+            .chain([json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}})])
+            .collect();
+        let mut query = ListQuery::new("v1", "ConfigMap").limit(2);
+        let mut names = Vec::new();
+        loop {
+            let page = query.page(&objects).unwrap();
+            assert!(page.items.len() <= 2);
+            names.extend(page.items.iter().map(|o| o["metadata"]["name"].clone()));
+            match page.continue_token {
+                Some(token) => query.continue_token = Some(token),
+                None => break,
+            }
+        }
+        assert_eq!(names, ["c0", "c1", "c2", "c3", "c4"]);
+        let odd = ListQuery::new("v1", "ConfigMap").labels("odd=true");
+        assert_eq!(odd.page(&objects).unwrap().items.len(), 2);
+        let mut foreign = ListQuery::new("v1", "ConfigMap");
+        foreign.continue_token = Some("eyJ2Ijo".into());
+        assert!(matches!(foreign.page(&objects), Err(KubeError::Invalid(_))));
+        assert!(matches!(
+            ListQuery::new("v1", "ConfigMap").fields("a").page(&objects),
             Err(KubeError::Invalid(_))
         ));
     }

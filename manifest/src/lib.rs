@@ -31,6 +31,7 @@ pub use fields::{FieldSelector, FieldSelectorError};
 pub use grants::Grants;
 pub use kube::{
     CreateMode, DeleteMode, KubeError, ListPage, ListQuery, ObjectRef, PatchKind, PatchOptions,
+    Selection,
 };
 pub use manifest::{Grant, Guest, Limits, Manifest, ManifestError, Verb, World};
 pub use selector::{LabelSelector, Operator, Requirement, SelectorError};

@@ -1,7 +1,7 @@
 //! The server-owned metadata fields a real API server stamps on writes.
 
 use serde_json::{Map, Value, json};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 /// `metadata` as a mutable map, created if absent (callers have validated the object).
 pub fn metadata(object: &mut Value) -> &mut Map<String, Value> {
@@ -30,7 +30,8 @@ pub fn stamp_created(object: &mut Value, revision: u64) {
     meta.insert("uid".into(), json!(uid(revision)));
     meta.insert(
         "creationTimestamp".into(),
-        json!(rfc3339(SystemTime::now())),
+        // `metav1.Time`: RFC 3339 in whole seconds.
+        json!(humantime::format_rfc3339_seconds(SystemTime::now()).to_string()),
     );
     meta.insert("generation".into(), json!(1));
 }
@@ -78,53 +79,9 @@ fn uid(revision: u64) -> String {
     )
 }
 
-/// `YYYY-MM-DDThh:mm:ssZ`, the format of `metav1.Time`.
-pub fn rfc3339(at: SystemTime) -> String {
-    let seconds = at
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let (days, rest) = (seconds / 86_400, seconds % 86_400);
-    let (year, month, day) = civil_from_days(days as i64);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn formats_known_instants() {
-        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        assert_eq!(
-            rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)),
-            "2000-02-29T00:00:00Z"
-        );
-        assert_eq!(
-            rfc3339(UNIX_EPOCH + Duration::from_secs(1_767_225_599)),
-            "2025-12-31T23:59:59Z"
-        );
-    }
 
     #[test]
     fn generation_moves_only_with_the_body() {

@@ -2,6 +2,10 @@
 //! plus a rehearsal (every write sent with `dryRun=All`) and a status report. Each call
 //! re-reads its state from the cluster, so a job killed anywhere resumes where it stood.
 //!
+//! The host calls one instance until the Job is done, so a job value lives between
+//! calls: it may remember what belongs to one Job (a check passed, a timeout's clock).
+//! Whatever must survive a restart belongs in the cluster.
+//!
 //! Settings arrive as JSON (the guest's `settings` in grants.yaml, overridden by `--set`)
 //! and are decoded into the job's own [`Job::Settings`] type.
 
@@ -55,53 +59,62 @@ impl<'h> JobContext<'h> {
     }
 }
 
-/// A job. Implement it and export it with [`crate::export_job!`].
-pub trait Job {
+/// A job. Implement it and export it with [`crate::export_job!`]; the glue makes one
+/// with `Default` on the first call and keeps it for the instance's life.
+pub trait Job: Default + 'static {
     /// The job's settings; `{}` must decode (give fields serde defaults).
     type Settings: DeserializeOwned;
 
     /// One step.
-    fn step(ctx: &JobContext<'_>, settings: &Self::Settings) -> Result<Step, Error>;
+    fn step(&mut self, ctx: &JobContext<'_>, settings: &Self::Settings) -> Result<Step, Error>;
 
     /// Plans the whole job without changing anything: reads, then every write it would make.
-    fn rehearse(ctx: &JobContext<'_>, settings: &Self::Settings) -> Result<Report, Error>;
+    fn rehearse(
+        &mut self,
+        ctx: &JobContext<'_>,
+        settings: &Self::Settings,
+    ) -> Result<Report, Error>;
 
     /// Where a running or finished job stands; reads only.
-    fn status(ctx: &JobContext<'_>, settings: &Self::Settings) -> Result<Report, Error>;
+    fn status(&mut self, ctx: &JobContext<'_>, settings: &Self::Settings) -> Result<Report, Error>;
 }
 
-/// Decodes the settings JSON; blank text is `{}`. The error names the bad field.
+/// Decodes the settings JSON; blank text is `{}`. Anything but a JSON object is refused
+/// (serde would read an array into a struct by position); the error names the bad field.
 pub fn settings<S: DeserializeOwned>(text: &str) -> Result<S, Error> {
+    const FIX: &str = "fix `settings` in grants.yaml or the --set override";
     let text = if text.trim().is_empty() { "{}" } else { text };
-    serde_json::from_str(text).map_err(|e| {
-        Error::msg(format!(
-            "the job's settings do not fit: {e}; fix `settings` in grants.yaml or the --set override"
-        ))
-    })
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| Error::msg(format!("the job's settings are not JSON: {e}; {FIX}")))?;
+    if !value.is_object() {
+        return Err(Error::msg(format!(
+            "the job's settings must be a JSON object, got {value}; {FIX}"
+        )));
+    }
+    serde_json::from_value(value)
+        .map_err(|e| Error::msg(format!("the job's settings do not fit: {e}; {FIX}")))
 }
 
-/// Runs one step of `J` over `host`: what the Wasm glue calls, and what native tests call.
-pub fn step<J: Job + ?Sized>(host: &dyn Host, settings_json: &str) -> Result<Step, Error> {
-    J::step(
-        &JobContext::new(host),
-        &settings::<J::Settings>(settings_json)?,
-    )
+/// Runs one step of `job` over `host`: what the Wasm glue calls, and what native tests call.
+pub fn step<J: Job>(job: &mut J, host: &dyn Host, settings_json: &str) -> Result<Step, Error> {
+    let settings = settings::<J::Settings>(settings_json)?;
+    job.step(&JobContext::new(host), &settings)
 }
 
-/// Runs `J`'s rehearsal over `host`.
-pub fn rehearse<J: Job + ?Sized>(host: &dyn Host, settings_json: &str) -> Result<Report, Error> {
-    J::rehearse(
-        &JobContext::new(host),
-        &settings::<J::Settings>(settings_json)?,
-    )
+/// Runs `job`'s rehearsal over `host`.
+pub fn rehearse<J: Job>(
+    job: &mut J,
+    host: &dyn Host,
+    settings_json: &str,
+) -> Result<Report, Error> {
+    let settings = settings::<J::Settings>(settings_json)?;
+    job.rehearse(&JobContext::new(host), &settings)
 }
 
-/// Runs `J`'s status report over `host`.
-pub fn status<J: Job + ?Sized>(host: &dyn Host, settings_json: &str) -> Result<Report, Error> {
-    J::status(
-        &JobContext::new(host),
-        &settings::<J::Settings>(settings_json)?,
-    )
+/// Runs `job`'s status report over `host`.
+pub fn status<J: Job>(job: &mut J, host: &dyn Host, settings_json: &str) -> Result<Report, Error> {
+    let settings = settings::<J::Settings>(settings_json)?;
+    job.status(&JobContext::new(host), &settings)
 }
 
 #[cfg(test)]
@@ -131,5 +144,9 @@ mod tests {
             err.contains("batchsize") && err.contains("grants.yaml"),
             "{err}"
         );
+        let err = settings::<Settings>("[5]").unwrap_err().to_string();
+        assert!(err.contains("must be a JSON object"), "{err}");
+        let err = settings::<Settings>("{").unwrap_err().to_string();
+        assert!(err.contains("not JSON"), "{err}");
     }
 }

@@ -48,13 +48,22 @@ impl<'h> Kube<'h> {
         self.host.list(query)
     }
 
+    /// The list page by page, as an iterator: each item is one call, and a page is
+    /// dropped before the next is fetched, so a caller that handles a page at a time
+    /// holds one page whatever the kind's size. An error ends it.
+    pub fn pages(&self, query: &ListQuery) -> Pages<'h> {
+        Pages {
+            host: self.host,
+            query: query.clone(),
+            done: false,
+        }
+    }
+
     /// Every matching object, page after page, as an iterator; an error ends it.
     pub fn list_all(&self, query: &ListQuery) -> ListAll<'h> {
         ListAll {
-            host: self.host,
-            query: query.clone(),
+            pages: self.pages(query),
             page: Vec::new().into_iter(),
-            done: false,
         }
     }
 
@@ -80,14 +89,15 @@ impl<'h> Kube<'h> {
         self.host.create(&encode(object)?, CreateMode::OrUpdate)
     }
 
-    /// Many creates of one mode, sent concurrently by the host; one result per object.
-    pub fn create_many<T: Serialize>(
+    /// Many creates of one mode, sent concurrently by the host; one result per object,
+    /// in order. The objects are JSON already (a batch is large: it is sent as it is,
+    /// not encoded again); make typed ones JSON with `serde_json::to_value`.
+    pub fn create_many(
         &self,
-        objects: &[T],
+        objects: &[Value],
         mode: CreateMode,
-    ) -> Result<Vec<Result<Value, KubeError>>, KubeError> {
-        let objects = objects.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
-        Ok(self.host.create_many(&objects, mode))
+    ) -> Vec<Result<Value, KubeError>> {
+        self.host.create_many(objects, mode)
     }
 
     /// `Delete`: foreground, dependents first.
@@ -134,12 +144,39 @@ impl<'h> Kube<'h> {
     }
 }
 
-/// Every object of a list, fetching the next page when one runs out.
-pub struct ListAll<'h> {
+/// A list page by page; see [`Kube::pages`].
+pub struct Pages<'h> {
     host: &'h dyn Host,
     query: ListQuery,
-    page: std::vec::IntoIter<Value>,
     done: bool,
+}
+
+impl Iterator for Pages<'_> {
+    type Item = Result<Vec<Value>, KubeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.host.list(&self.query) {
+            Ok(page) => {
+                // The API server ends a list with an empty token as well as with none.
+                self.query.continue_token = page.continue_token.filter(|t| !t.is_empty());
+                self.done = self.query.continue_token.is_none();
+                Some(Ok(page.items))
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Every object of a list, fetching the next page when one runs out.
+pub struct ListAll<'h> {
+    pages: Pages<'h>,
+    page: std::vec::IntoIter<Value>,
 }
 
 impl Iterator for ListAll<'_> {
@@ -150,19 +187,9 @@ impl Iterator for ListAll<'_> {
             if let Some(item) = self.page.next() {
                 return Some(Ok(item));
             }
-            if self.done {
-                return None;
-            }
-            match self.host.list(&self.query) {
-                Ok(page) => {
-                    self.done = page.continue_token.is_none();
-                    self.query.continue_token = page.continue_token;
-                    self.page = page.items.into_iter();
-                }
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(e));
-                }
+            match self.pages.next()? {
+                Ok(page) => self.page = page.into_iter(),
+                Err(e) => return Some(Err(e)),
             }
         }
     }
@@ -176,4 +203,75 @@ fn encode(value: &impl Serialize) -> Result<Value, KubeError> {
 fn decode<T: DeserializeOwned>(value: Value, call: &str) -> Result<T, KubeError> {
     serde_json::from_value(value)
         .map_err(|e| KubeError::Invalid(format!("the {call} answer does not decode: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::LogLevel;
+    use serde_json::json;
+    use std::cell::RefCell;
+
+    /// Serves `total` numbered objects, `limit` per page, recording each query's token;
+    /// the last page ends with an empty token, as the API server's can.
+    struct Numbers {
+        total: usize,
+        tokens: RefCell<Vec<Option<String>>>,
+    }
+
+    impl Host for Numbers {
+        fn get(&self, _: &ObjectRef) -> Result<Value, KubeError> {
+            unreachable!("lists only")
+        }
+        fn list(&self, query: &ListQuery) -> Result<ListPage, KubeError> {
+            self.tokens.borrow_mut().push(query.continue_token.clone());
+            let from: usize = query
+                .continue_token
+                .as_deref()
+                .map_or(0, |t| t.parse().unwrap_or(0));
+            let to = (from + query.limit.unwrap_or(u32::MAX) as usize).min(self.total);
+            Ok(ListPage {
+                items: (from..to).map(|i| json!(i)).collect(),
+                continue_token: Some(if to < self.total {
+                    to.to_string()
+                } else {
+                    String::new()
+                }),
+            })
+        }
+        fn create(&self, _: &Value, _: CreateMode) -> Result<Value, KubeError> {
+            unreachable!("lists only")
+        }
+        fn patch(
+            &self,
+            _: &ObjectRef,
+            _: PatchKind,
+            _: &Value,
+            _: &PatchOptions,
+        ) -> Result<Value, KubeError> {
+            unreachable!("lists only")
+        }
+        fn delete(&self, _: &ObjectRef, _: DeleteMode) -> Result<(), KubeError> {
+            unreachable!("lists only")
+        }
+        fn log(&self, _: LogLevel, _: &str, _: &[(&str, &str)]) {}
+    }
+
+    #[test]
+    fn pages_follow_continue_tokens_to_the_end() {
+        let numbers = Numbers {
+            total: 7,
+            tokens: RefCell::default(),
+        };
+        let kube = Kube::new(&numbers);
+        let query = ListQuery::new("v1", "X").limit(3);
+        let pages: Vec<Vec<Value>> = kube.pages(&query).collect::<Result<_, _>>().unwrap();
+        assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [3, 3, 1]);
+        assert_eq!(
+            *numbers.tokens.borrow(),
+            [None, Some("3".into()), Some("6".into())]
+        );
+        let all: Vec<Value> = kube.list_all_as(&query).unwrap();
+        assert_eq!(all, (0..7).map(|i| json!(i)).collect::<Vec<_>>());
+    }
 }

@@ -7,37 +7,32 @@ use serde_json::Value;
 use super::model::Tables;
 use super::resolve::{Linstor, resolve};
 use crate::error::{During, Error};
-use crate::kube::{Cluster, KubeError, ListQuery, ObjRef, Pages, get_optional, name_of};
-use crate::log::{Level, Log};
+use crate::names::name_of;
 use crate::names::{CRD_API, LINSTOR_GROUP, LINSTOR_PROBE_CRD};
+use deckhouse_hooks_sdk::Logger;
+use deckhouse_hooks_sdk::{Kube, KubeError, ListQuery, ObjectRef};
 
 /// Reads and resolves the LINSTOR database; `None` when the cluster has no LINSTOR CRDs.
-pub fn read(
-    cluster: &mut dyn Cluster,
-    log: &mut dyn Log,
-    page_size: u32,
-) -> Result<Option<Linstor>, Error> {
-    let Some(version) = served_version(cluster)? else {
-        log.emit(
-            Level::Info,
+pub fn read(kube: Kube<'_>, log: Logger<'_>, page_size: u32) -> Result<Option<Linstor>, Error> {
+    let Some(version) = served_version(kube)? else {
+        log.info(
             "no LINSTOR database in this cluster",
-            &[("crd", LINSTOR_PROBE_CRD.into())],
+            &[("crd", LINSTOR_PROBE_CRD)],
         );
         return Ok(None);
     };
     let api_version = format!("{LINSTOR_GROUP}/{version}");
-    let tables = list_tables(cluster, &api_version, page_size)?;
-    log.emit(
-        Level::Info,
+    let tables = list_tables(kube, &api_version, page_size)?;
+    log.info(
         "read the LINSTOR database",
         &[
-            ("apiVersion", api_version.clone()),
+            ("apiVersion", &api_version),
             (
                 "resourceDefinitions",
-                tables.resource_definitions.len().to_string(),
+                &tables.resource_definitions.len().to_string(),
             ),
-            ("resources", tables.resources.len().to_string()),
-            ("storagePools", tables.node_stor_pools.len().to_string()),
+            ("resources", &tables.resources.len().to_string()),
+            ("storagePools", &tables.node_stor_pools.len().to_string()),
         ],
     );
     resolve(&tables).map(Some)
@@ -45,9 +40,12 @@ pub fn read(
 
 /// The version LINSTOR stores its data in, read from its ResourceDefinitions CRD
 /// (the storage version if served, else the first served one).
-fn served_version(cluster: &mut dyn Cluster) -> Result<Option<String>, Error> {
-    let crd_ref = ObjRef::cluster(CRD_API, "CustomResourceDefinition", LINSTOR_PROBE_CRD);
-    let Some(crd) = get_optional(cluster, &crd_ref).during(|| format!("reading {crd_ref}"))? else {
+fn served_version(kube: Kube<'_>) -> Result<Option<String>, Error> {
+    let crd_ref = ObjectRef::cluster(CRD_API, "CustomResourceDefinition", LINSTOR_PROBE_CRD);
+    let Some(crd) = kube
+        .get_opt::<Value>(&crd_ref)
+        .during(|| format!("reading {crd_ref}"))?
+    else {
         return Ok(None);
     };
     pick_version(&crd).map(Some).ok_or_else(|| {
@@ -70,34 +68,30 @@ fn pick_version(crd: &Value) -> Option<String> {
     chosen["name"].as_str().map(str::to_owned)
 }
 
-fn list_tables(
-    cluster: &mut dyn Cluster,
-    api_version: &str,
-    page_size: u32,
-) -> Result<Tables, Error> {
+fn list_tables(kube: Kube<'_>, api_version: &str, page_size: u32) -> Result<Tables, Error> {
     let at = |kind| (api_version, kind, page_size);
     Ok(Tables {
-        resource_definitions: specs(cluster, at("ResourceDefinitions"))?,
-        resource_groups: specs(cluster, at("ResourceGroups"))?,
-        volume_definitions: specs(cluster, at("VolumeDefinitions"))?,
-        resources: specs(cluster, at("Resources"))?,
-        layer_resource_ids: specs(cluster, at("LayerResourceIds"))?,
-        layer_drbd_resources: specs(cluster, at("LayerDrbdResources"))?,
-        layer_drbd_resource_definitions: specs(cluster, at("LayerDrbdResourceDefinitions"))?,
-        layer_storage_volumes: specs(cluster, at("LayerStorageVolumes"))?,
-        node_stor_pools: specs(cluster, at("NodeStorPool"))?,
-        props: specs(cluster, at("PropsContainers"))?,
+        resource_definitions: specs(kube, at("ResourceDefinitions"))?,
+        resource_groups: specs(kube, at("ResourceGroups"))?,
+        volume_definitions: specs(kube, at("VolumeDefinitions"))?,
+        resources: specs(kube, at("Resources"))?,
+        layer_resource_ids: specs(kube, at("LayerResourceIds"))?,
+        layer_drbd_resources: specs(kube, at("LayerDrbdResources"))?,
+        layer_drbd_resource_definitions: specs(kube, at("LayerDrbdResourceDefinitions"))?,
+        layer_storage_volumes: specs(kube, at("LayerStorageVolumes"))?,
+        node_stor_pools: specs(kube, at("NodeStorPool"))?,
+        props: specs(kube, at("PropsContainers"))?,
     })
 }
 
 /// Lists one kind and decodes each object's `spec`, one page at a time, so only the
 /// decoded fields outlive the page; a kind the API does not know is empty.
 fn specs<T: DeserializeOwned>(
-    cluster: &mut dyn Cluster,
+    kube: Kube<'_>,
     (api_version, kind, page_size): (&str, &str, u32),
 ) -> Result<Vec<T>, Error> {
     let mut rows = Vec::new();
-    for page in Pages::new(cluster, ListQuery::all(api_version, kind, page_size)) {
+    for page in kube.pages(&ListQuery::new(api_version, kind).limit(page_size)) {
         let page = match page {
             Err(KubeError::NotFound(_)) => return Ok(Vec::new()),
             other => other.during(|| format!("listing LINSTOR {kind} ({api_version})"))?,

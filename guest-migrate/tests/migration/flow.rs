@@ -1,12 +1,13 @@
 //! The state machine: pre-flight, each state's waits, writes, Events and errors, and
 //! the API calls a step makes (recorded, so their order and batching can be checked).
 
-use guest_migrate::{Settings, Step};
+use deckhouse_hooks_sdk::{Host, Step};
+use guest_migrate::Settings;
 use migration_data::snapshot::{created, store_state};
 use migration_data::{configmap, module_config};
 use serde_json::{Value, json};
 
-use crate::support::cluster::{Budget, Kill, Killing, Lines, StoreCluster};
+use crate::support::cluster::{Budget, Kill, Killing, Lines, Served, StoreCluster};
 use crate::support::data::{fixture, seeded, without_linstor};
 use crate::support::deckhouse::{complete, job, play, state};
 use crate::support::recording::{Call, Recording};
@@ -21,13 +22,13 @@ pub fn set_state(cluster: &mut StoreCluster, to: &str) {
 
 pub fn wait_reason(result: Result<Step, String>) -> String {
     match result {
-        Ok(Step::Wait(ms, why)) if ms > 0 => why,
+        Ok(Step::Wait { ms, why }) if ms > 0 => why,
         other => panic!("expected a wait, got {other:?}"),
     }
 }
 
 fn one_step(cluster: &mut StoreCluster, log: &mut Lines) -> Result<Step, String> {
-    job(Settings::default()).0.step(cluster, log)
+    job(Settings::default()).0.step(&Served::new(cluster, log))
 }
 
 fn events(cluster: &StoreCluster) -> Vec<Value> {
@@ -148,7 +149,7 @@ fn waits_for_linstor_to_stop_before_reading_or_creating_anything() {
     let mut cluster = seeded(fixture("small-cluster.yaml"));
     let mut log = Lines::default();
     let (mut migrator, _) = job(Settings::default());
-    let why = wait_reason(migrator.step(&mut cluster, &mut log));
+    let why = wait_reason(migrator.step(&Served::new(&mut cluster, &mut log)));
     assert!(
         why.contains("linstor-controller") && why.contains("linstor-node"),
         "{why}"
@@ -159,7 +160,7 @@ fn waits_for_linstor_to_stop_before_reading_or_creating_anything() {
         "{:#?}",
         log.0
     );
-    wait_reason(migrator.step(&mut cluster, &mut log));
+    wait_reason(migrator.step(&Served::new(&mut cluster, &mut log)));
     assert!(created(&cluster.store).is_empty());
 }
 
@@ -168,9 +169,9 @@ fn pass1_creates_in_maintenance_then_waits_for_the_new_control_plane() {
     let mut cluster = seeded(fixture("small-cluster.yaml"));
     let mut log = Lines::default();
     let (mut migrator, _) = job(Settings::default());
-    wait_reason(migrator.step(&mut cluster, &mut log));
+    wait_reason(migrator.step(&Served::new(&mut cluster, &mut log)));
     play(&mut cluster.store); // LINSTOR stops
-    let why = wait_reason(migrator.step(&mut cluster, &mut log));
+    let why = wait_reason(migrator.step(&Served::new(&mut cluster, &mut log)));
     assert!(why.contains("controller") && why.contains("agent"), "{why}");
     assert_eq!(state(&cluster.store).as_deref(), Some("stage1_completed"));
     let drbds: Vec<Value> = created(&cluster.store)
@@ -187,7 +188,7 @@ fn pass1_creates_in_maintenance_then_waits_for_the_new_control_plane() {
     let controller =
         migration_data::workload("Deployment", "controller", json!({"readyReplicas": 0}));
     cluster.store.create(controller).expect("controller");
-    wait_reason(migrator.step(&mut cluster, &mut log));
+    wait_reason(migrator.step(&Served::new(&mut cluster, &mut log)));
     assert_eq!(state(&cluster.store).as_deref(), Some("stage1_completed"));
 }
 
@@ -205,24 +206,23 @@ fn a_cluster_without_linstor_goes_straight_through() {
 fn an_unavailable_api_makes_the_step_wait_not_fail() {
     let mut cluster = seeded(fixture("small-cluster.yaml"));
     let mut budget = Budget::new(1, Kill::Before);
-    let why = wait_reason(one_step_on(&mut Killing {
-        inner: &mut cluster,
-        budget: &mut budget,
-    }));
+    let mut log = Lines::default();
+    let served = Served::new(&mut cluster, &mut log);
+    let why = wait_reason(one_step_on(&Killing::new(&served, &mut budget)));
     assert!(why.contains("unavailable"), "{why}");
 }
 
-fn one_step_on(cluster: &mut dyn guest_migrate::Cluster) -> Result<Step, String> {
-    job(Settings::default())
-        .0
-        .step(cluster, &mut Lines::default())
+fn one_step_on(host: &dyn Host) -> Result<Step, String> {
+    job(Settings::default()).0.step(host)
 }
 
 #[test]
 fn a_concurrent_configmap_change_is_not_overwritten() {
     let mut cluster = seeded(fixture("small-cluster.yaml"));
     let mut raced = false;
-    let mut racing = Recording::with_hook(&mut cluster, |call, store| {
+    let mut log = Lines::default();
+    let served = Served::new(&mut cluster, &mut log);
+    let racing = Recording::with_hook(&served, |call, store| {
         if !raced && call.verb == "patch" && call.kind == "ConfigMap" {
             raced = true;
             let key = kube_memstore::Key::of(&configmap("x")).expect("key");
@@ -235,10 +235,10 @@ fn a_concurrent_configmap_change_is_not_overwritten() {
                 .expect("raced");
         }
     });
-    let result = one_step_on(&mut racing);
+    let result = one_step_on(&racing);
     drop(racing);
     assert!(
-        matches!(&result, Ok(Step::Wait(_, why)) if why.contains("changed")),
+        matches!(&result, Ok(Step::Wait { why, .. }) if why.contains("changed")),
         "{result:?}"
     );
     assert_eq!(state(&cluster.store).as_deref(), Some("not_started"));
@@ -253,9 +253,11 @@ pub fn recorded_run(settings: Settings) -> Vec<Call> {
     let mut calls = Vec::new();
     for _ in 0..10 {
         play(&mut cluster.store);
-        let mut recording = Recording::new(&mut cluster);
-        let result = migrator.step(&mut recording, &mut Lines::default());
-        calls.extend(recording.calls);
+        let mut log = Lines::default();
+        let served = Served::new(&mut cluster, &mut log);
+        let recording = Recording::new(&served);
+        let result = migrator.step(&recording);
+        calls.extend(recording.calls.into_inner());
         if matches!(result, Ok(Step::Done(_))) {
             return calls;
         }
@@ -437,10 +439,12 @@ fn progress_lines_carry_counts_rate_and_eta() {
 fn an_object_created_meanwhile_is_taken_as_is() {
     let mut cluster = seeded(fixture("small-cluster.yaml"));
     let (mut migrator, _) = job(Settings::default());
-    wait_reason(migrator.step(&mut cluster, &mut Lines::default()));
+    wait_reason(migrator.step(&Served::new(&mut cluster, &mut Lines::default())));
     play(&mut cluster.store);
     let mut done = false;
-    let mut racing = Recording::with_hook(&mut cluster, |call, store| {
+    let mut log = Lines::default();
+    let served = Served::new(&mut cluster, &mut log);
+    let racing = Recording::with_hook(&served, |call, store| {
         if !done && call.verb == "create" && call.kind == "ReplicatedVolumeReplica" {
             done = true;
             let name = call.name.clone().unwrap_or_default();
@@ -456,7 +460,7 @@ fn an_object_created_meanwhile_is_taken_as_is() {
                 .expect("created meanwhile");
         }
     });
-    wait_reason(migrator.step(&mut racing, &mut Lines::default()));
+    wait_reason(migrator.step(&racing));
     drop(racing);
     assert!(done);
     assert_eq!(state(&cluster.store).as_deref(), Some("stage1_completed"));

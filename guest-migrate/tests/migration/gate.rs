@@ -9,7 +9,7 @@ use migration_data::controller::Behaviour;
 use migration_data::snapshot::created;
 use serde_json::{Value, json};
 
-use crate::support::cluster::{Lines, StoreCluster};
+use crate::support::cluster::{Lines, Served, StoreCluster};
 use crate::support::data::{fixture, seeded};
 use crate::support::deckhouse::{Ending, Run, complete, drive_with, job, play, play_with, state};
 
@@ -110,11 +110,11 @@ fn waiting_is_not_failing_before_the_timeout() {
     let mut last = None;
     for _ in 0..6 {
         play_with(&mut cluster.store, &behaviour);
-        last = Some(migrator.step(&mut cluster, &mut Lines::default()));
+        last = Some(migrator.step(&Served::new(&mut cluster, &mut Lines::default())));
         clock.advance(std::time::Duration::from_secs(2));
     }
     let why = match last {
-        Some(Ok(guest_migrate::Step::Wait(2000, why))) => why,
+        Some(Ok(deckhouse_hooks_sdk::Step::Wait { ms: 2000, why })) => why,
         other => panic!("expected a 2 s wait, got {other:?}"),
     };
     assert!(
@@ -153,7 +153,7 @@ fn a_formation_finished_before_the_annotations_were_removed_is_cleaned_up() {
     let (mut migrator, _) = job(Settings::default());
     for _ in 0..3 {
         play(&mut cluster.store);
-        let _ = migrator.step(&mut cluster, &mut Lines::default());
+        let _ = migrator.step(&Served::new(&mut cluster, &mut Lines::default()));
         if state(&cluster.store).as_deref() == Some("stage2_started")
             || state(&cluster.store).as_deref() == Some("all_completed")
         {

@@ -3,28 +3,28 @@
 
 use std::collections::BTreeSet;
 
-use guest_migrate::{Settings, Step};
-use hooks_manifest::{Grant, Grants, ListQuery, Manifest, ObjectRef, Verb};
+use deckhouse_hooks_sdk::Step;
+use guest_migrate::Settings;
+use hooks_manifest::{Grants, ListQuery, Manifest, ObjectRef, Verb};
 
-use crate::support::cluster::Lines;
+use crate::support::cluster::{Lines, Served};
 use crate::support::data::{fixture, seeded};
 use crate::support::deckhouse::{job, play};
 use crate::support::recording::{Call, Recording};
 
 /// The migrator's grants, read by the one manifest reader the host uses.
-fn migrator_grants() -> Vec<Grant> {
+fn migrator_grants() -> Grants {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let text = std::fs::read_to_string(root.join("grants.yaml")).expect("grants.yaml");
     let manifest = Manifest::parse(&text).expect("grants.yaml is a valid manifest");
     let me = manifest
         .guest("control-plane-migrator")
         .expect("control-plane-migrator entry");
-    me.grants.clone()
+    Grants::new(me.grants.clone())
 }
 
-/// Whether `grant` allows `call`, decided by the host's own matcher (hooks-manifest).
-fn allows(grant: &Grant, call: &Call) -> bool {
-    let grants = Grants::new(vec![grant.clone()]);
+/// The rules that allow `call`, decided by the host's own matcher (hooks-manifest).
+fn rules_allowing(grants: &Grants, call: &Call) -> Vec<usize> {
     let verb = match call.verb {
         "get" => Verb::Get,
         "list" => Verb::List,
@@ -37,7 +37,7 @@ fn allows(grant: &Grant, call: &Call) -> bool {
         (None, Verb::List) => {
             let mut query = ListQuery::new(&call.api_version, &call.kind);
             query.namespace = call.namespace.clone();
-            grants.allows_list(&query)
+            grants.rules_allowing_list(&query).collect()
         }
         (Some(name), _) => {
             let target = ObjectRef {
@@ -46,9 +46,9 @@ fn allows(grant: &Grant, call: &Call) -> bool {
                 namespace: call.namespace.clone(),
                 name: name.clone(),
             };
-            grants.allows(verb, &target)
+            grants.rules_allowing(verb, &target).collect()
         }
-        (None, _) => false,
+        (None, _) => Vec::new(),
     }
 }
 
@@ -83,20 +83,20 @@ fn all_calls() -> Vec<Call> {
     cluster.store.delete(&configmap).expect("ConfigMap removed");
     let (mut migrator, _) = job(Settings::default());
     let mut calls = Vec::new();
-    let mut audit = Recording::new(&mut cluster);
-    migrator
-        .rehearse(&mut audit, &mut Lines::default())
-        .expect("rehearsal");
-    calls.append(&mut audit.calls);
+    let mut log = Lines::default();
+    let served = Served::new(&mut cluster, &mut log);
+    let audit = Recording::new(&served);
+    migrator.rehearse(&audit).expect("rehearsal");
+    calls.append(&mut audit.calls.take());
     drop(audit);
     for _ in 0..10 {
         play(&mut cluster.store);
-        let mut audit = Recording::new(&mut cluster);
-        let result = migrator.step(&mut audit, &mut Lines::default());
-        migrator
-            .status(&mut audit, &mut Lines::default())
-            .expect("status");
-        calls.append(&mut audit.calls);
+        let mut log = Lines::default();
+        let served = Served::new(&mut cluster, &mut log);
+        let audit = Recording::new(&served);
+        let result = migrator.step(&audit);
+        migrator.status(&audit).expect("status");
+        calls.append(&mut audit.calls.take());
         if matches!(result, Ok(Step::Done(_))) {
             break;
         }
@@ -108,27 +108,21 @@ fn all_calls() -> Vec<Call> {
 fn grants_cover_every_call_and_nothing_more() {
     let calls = all_calls();
     let grants = migrator_grants();
-    let denied: Vec<String> = calls
-        .iter()
-        .filter(|c| !grants.iter().any(|g| allows(g, c)))
-        .map(|c| format!("{c:?}"))
-        .collect();
+    let mut used = BTreeSet::new();
+    let mut denied = Vec::new();
+    for call in &calls {
+        let rules = rules_allowing(&grants, call);
+        if rules.is_empty() {
+            denied.push(format!("{call:?}"));
+        }
+        used.extend(rules.into_iter().map(|i| (i, call.verb.to_owned())));
+    }
     assert!(
         denied.is_empty(),
         "calls grants.yaml does not allow: {denied:#?}"
     );
-    let used: BTreeSet<(usize, String)> = calls
-        .iter()
-        .flat_map(|c| {
-            grants
-                .iter()
-                .enumerate()
-                .filter(|(_, g)| allows(g, c))
-                .map(|(i, _)| (i, c.verb.to_owned()))
-        })
-        .collect();
     let mut unused = Vec::new();
-    for (i, grant) in grants.iter().enumerate() {
+    for (i, grant) in grants.rules().iter().enumerate() {
         for verb in grant.verbs.iter().map(|v| v.as_str()) {
             if !used.contains(&(i, verb.to_owned())) {
                 unused.push(format!("{verb} {} {}", grant.api_version, grant.kind));

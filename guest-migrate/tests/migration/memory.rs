@@ -2,10 +2,12 @@
 //! 3 replicas migrates end to end with the default settings while the guest holds far
 //! less than its 512 MiB limit (grants.yaml), measured by the tagging allocator.
 
-use guest_migrate::{NoLog, Settings, Step};
+use deckhouse_hooks_sdk::Step;
+use guest_migrate::Settings;
 use migration_data::generator::cluster;
 use migration_data::snapshot::migration_state;
 
+use crate::support::cluster::{Lines, Served};
 use crate::support::data::seeded;
 use crate::support::deckhouse::{job, play};
 use crate::support::meter::{Metered, as_guest, peak, reset_peak};
@@ -24,7 +26,9 @@ fn guest_peak(volumes: usize) -> usize {
     for _ in 0..20 {
         play(&mut store.store);
         let step = as_guest(true, || {
-            migrator.step(&mut Metered { inner: &mut store }, &mut NoLog)
+            let mut log = Lines::default();
+            let served = Served::new(&mut store, &mut log);
+            migrator.step(&Metered { inner: &served })
         });
         match step {
             Ok(Step::Done(_)) => {
@@ -36,7 +40,7 @@ fn guest_peak(volumes: usize) -> usize {
                 as_guest(true, || drop(migrator));
                 return peak;
             }
-            Ok(Step::Wait(ms, _)) => clock.advance(std::time::Duration::from_millis(ms.into())),
+            Ok(Step::Wait { ms, .. }) => clock.advance(std::time::Duration::from_millis(ms.into())),
             Err(error) => panic!("{volumes} volumes: {error}"),
         }
     }

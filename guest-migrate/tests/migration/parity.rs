@@ -8,7 +8,7 @@ use migration_data::snapshot::{created, without_status};
 use serde_json::{Value, json};
 use sha1::{Digest, Sha1};
 
-use crate::support::cluster::{Lines, StoreCluster};
+use crate::support::cluster::{Lines, Served, StoreCluster};
 use crate::support::data::{fixture, schemas, seeded};
 use crate::support::deckhouse::{Ending, complete, drive, job, play, state};
 
@@ -28,7 +28,7 @@ fn after_pass1(objects: Vec<Value>) -> StoreCluster {
         }
         play(&mut cluster.store);
         migrator
-            .step(&mut cluster, &mut Lines::default())
+            .step(&Served::new(&mut cluster, &mut Lines::default()))
             .expect("a healthy step");
     }
     panic!("Pass 1 did not complete");

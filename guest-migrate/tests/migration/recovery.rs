@@ -5,7 +5,7 @@ use migration_data::configmap;
 use migration_data::snapshot::created;
 use serde_json::{Value, json};
 
-use crate::support::cluster::{Lines, StoreCluster};
+use crate::support::cluster::{Lines, Served, StoreCluster};
 use crate::support::data::{fixture, seeded};
 use crate::support::deckhouse::{Ending, complete, drive, play, state};
 
@@ -76,7 +76,7 @@ fn advance_to(cluster: &mut StoreCluster, target: &str) {
         play(&mut cluster.store);
         crate::support::deckhouse::job(guest_migrate::Settings::default())
             .0
-            .step(cluster, &mut Lines::default())
+            .step(&Served::new(cluster, &mut Lines::default()))
             .expect("healthy step");
     }
     panic!("never reached {target}");

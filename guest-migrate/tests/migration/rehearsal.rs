@@ -1,15 +1,17 @@
 //! The rehearsal reads everything, sends every create as a dry run, reports objects
 //! per kind and every problem by name, and changes nothing.
 
-use guest_migrate::{
-    Cluster, CreateMode, DeleteMode, KubeError, ListQuery, ObjRef, Page, PatchKind, PatchOptions,
-    Report, Settings,
+use deckhouse_hooks_sdk::{
+    CreateMode, DeleteMode, Host, KubeError, ListPage, ListQuery, LogLevel, ObjectRef, PatchKind,
+    PatchOptions, Report,
 };
+use guest_migrate::Settings;
 use migration_data::Schemas;
 use migration_data::snapshot::created;
 use serde_json::{Value, json};
+use std::cell::Cell;
 
-use crate::support::cluster::{Lines, StoreCluster};
+use crate::support::cluster::{Lines, Served, StoreCluster};
 use crate::support::data::{fixture, schemas, seeded};
 use crate::support::deckhouse::{complete, job};
 
@@ -19,18 +21,18 @@ const THICK: &str = "pvc-923a7369-94e3-bf91-1a61-dbe22e44158b";
 /// served, creates are judged (CRD schema and CEL, an admission rule) but never
 /// stored, and any other write is a test failure.
 struct DryRun<'a> {
-    inner: &'a mut StoreCluster,
+    inner: &'a Served<'a>,
     schemas: Schemas,
     /// Refuses objects whose name contains this, as an admission webhook would.
     deny: Option<&'static str>,
-    creates: usize,
+    creates: Cell<usize>,
 }
 
 impl DryRun<'_> {
-    fn judge(&mut self, object: &Value, mode: CreateMode) -> Result<Value, KubeError> {
-        self.creates += 1;
+    fn judge(&self, object: &Value, mode: CreateMode) -> Result<Value, KubeError> {
+        self.creates.set(self.creates.get() + 1);
         let key = kube_memstore::Key::of(object).map_err(crate::support::cluster::kube)?;
-        if let Ok(existing) = self.inner.store.get(&key) {
+        if let Ok(existing) = self.inner.cluster().store.get(&key) {
             return match mode {
                 CreateMode::IfNotExists => Ok(existing),
                 _ => Err(KubeError::Conflict(format!("{key} already exists"))),
@@ -52,49 +54,47 @@ impl DryRun<'_> {
     }
 }
 
-impl Cluster for DryRun<'_> {
-    fn get(&mut self, o: &ObjRef) -> Result<Value, KubeError> {
+impl Host for DryRun<'_> {
+    fn get(&self, o: &ObjectRef) -> Result<Value, KubeError> {
         self.inner.get(o)
     }
-    fn list(&mut self, q: &ListQuery) -> Result<Page, KubeError> {
+    fn list(&self, q: &ListQuery) -> Result<ListPage, KubeError> {
         self.inner.list(q)
     }
-    fn create(&mut self, o: &Value, mode: CreateMode) -> Result<Value, KubeError> {
+    fn create(&self, o: &Value, mode: CreateMode) -> Result<Value, KubeError> {
         self.judge(o, mode)
     }
-    fn create_many(
-        &mut self,
-        objects: &[Value],
-        mode: CreateMode,
-    ) -> Vec<Result<Value, KubeError>> {
-        objects.iter().map(|o| self.judge(o, mode)).collect()
-    }
     fn patch(
-        &mut self,
-        o: &ObjRef,
+        &self,
+        o: &ObjectRef,
         _: PatchKind,
         p: &Value,
         _: &PatchOptions,
     ) -> Result<Value, KubeError> {
         panic!("a rehearsal patched {o}: {p}");
     }
-    fn delete(&mut self, o: &ObjRef, _: DeleteMode) -> Result<(), KubeError> {
+    fn delete(&self, o: &ObjectRef, _: DeleteMode) -> Result<(), KubeError> {
         panic!("a rehearsal deleted {o}");
+    }
+    fn log(&self, level: LogLevel, message: &str, fields: &[(&str, &str)]) {
+        self.inner.log(level, message, fields);
     }
 }
 
 fn rehearse(cluster: &mut StoreCluster, deny: Option<&'static str>) -> (Report, usize) {
-    let mut dry = DryRun {
-        inner: cluster,
+    let mut log = Lines::default();
+    let served = Served::new(cluster, &mut log);
+    let dry = DryRun {
+        inner: &served,
         schemas: schemas(),
         deny,
-        creates: 0,
+        creates: Cell::new(0),
     };
     let report = job(Settings::default())
         .0
-        .rehearse(&mut dry, &mut Lines::default())
+        .rehearse(&dry)
         .expect("the rehearsal runs");
-    (report, dry.creates)
+    (report, dry.creates.get())
 }
 
 fn problems(report: &Report) -> Vec<(String, String, String)> {

@@ -3,10 +3,11 @@
 
 use std::collections::BTreeSet;
 
-use guest_migrate::{Report, Settings};
+use deckhouse_hooks_sdk::Report;
+use guest_migrate::Settings;
 use migration_data::controller::Behaviour;
 
-use crate::support::cluster::{Lines, StoreCluster};
+use crate::support::cluster::{Lines, Served, StoreCluster};
 use crate::support::data::{fixture, seeded, without_linstor};
 use crate::support::deckhouse::{Ending, Run, drive_with, job};
 
@@ -16,7 +17,7 @@ fn status(cluster: &mut StoreCluster) -> Report {
     let revision = cluster.store.revision();
     let report = job(Settings::default())
         .0
-        .status(cluster, &mut Lines::default())
+        .status(&Served::new(cluster, &mut Lines::default()))
         .expect("status");
     assert_eq!(cluster.store.revision(), revision, "status wrote something");
     report

@@ -9,7 +9,6 @@ use super::types::{
     CreateMode, DeleteMode, KubeError, ListPage, ListQuery, ObjectRef, PatchKind, PatchOptions,
     apply_patch,
 };
-use hooks_manifest::{FieldSelector, LabelSelector};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -78,48 +77,7 @@ impl KubeBackend for SnapshotBackend {
 
     fn list(&mut self, query: &ListQuery) -> Result<ListPage, KubeError> {
         self.ensure_observed(&query.api_version, &query.kind)?;
-        let labels = query
-            .label_selector
-            .as_deref()
-            .map(LabelSelector::parse)
-            .transpose()
-            .map_err(|e| KubeError::Invalid(e.to_string()))?;
-        let fields = query
-            .field_selector
-            .as_deref()
-            .map(FieldSelector::parse)
-            .transpose()
-            .map_err(|e| KubeError::Invalid(e.to_string()))?;
-        let start: usize = match &query.continue_token {
-            Some(token) => token.parse().map_err(|_| {
-                KubeError::Invalid(format!(
-                    "continue token {token:?} was not issued by this run"
-                ))
-            })?,
-            None => 0,
-        };
-        let matching = self
-            .objects
-            .iter()
-            .filter(|(id, _)| id.api_version == query.api_version && id.kind == query.kind)
-            .filter(|(id, _)| query.namespace.is_none() || id.namespace == query.namespace)
-            .filter(|(_, o)| labels.as_ref().is_none_or(|s| s.matches(o)))
-            .filter(|(_, o)| fields.as_ref().is_none_or(|s| s.matches(o)))
-            .map(|(_, o)| o);
-        let limit = query.limit.map_or(usize::MAX, |l| l as usize);
-        let mut items: Vec<Value> = matching
-            .skip(start)
-            .take(limit.saturating_add(1))
-            .cloned()
-            .collect();
-        let continue_token = (items.len() > limit).then(|| {
-            items.truncate(limit);
-            (start + limit).to_string()
-        });
-        Ok(ListPage {
-            items,
-            continue_token,
-        })
+        query.page(self.objects.values())
     }
 
     fn create(&mut self, object: Value, mode: CreateMode) -> Result<Value, KubeError> {

@@ -6,7 +6,6 @@ use crate::capabilities::types::apply_patch;
 use crate::capabilities::types::{
     CreateMode, DeleteMode, KubeError, ListPage, ListQuery, ObjectRef, PatchKind, PatchOptions,
 };
-use hooks_manifest::FieldSelector;
 use kube_memstore::{Key, Store, StoreError};
 use serde_json::Value;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -93,30 +92,18 @@ impl KubeBackend for StoreBackend {
     }
 
     fn list(&mut self, query: &ListQuery) -> Result<ListPage, KubeError> {
-        let fields = query
-            .field_selector
-            .as_deref()
-            .map(FieldSelector::parse)
-            .transpose()
-            .map_err(|e| KubeError::Invalid(e.to_string()))?;
-        let items = self
+        // The store's list counts the call (the verifier places faults by call number);
+        // selectors and pages are the manifest's, as for every other backend.
+        let of_kind = self
             .enter()?
             .list(
                 &query.api_version,
                 &query.kind,
                 query.namespace.as_deref(),
-                query.label_selector.as_deref(),
+                None,
             )
-            .map_err(kube_error)?
-            .into_iter()
-            .filter(|o| fields.as_ref().is_none_or(|f| f.matches(o)))
-            .collect();
-        // One page: the simulated clusters are small, and pagination is the live
-        // backend's concern, tested there.
-        Ok(ListPage {
-            items,
-            continue_token: None,
-        })
+            .map_err(kube_error)?;
+        query.page(&of_kind)
     }
 
     fn create(&mut self, object: Value, mode: CreateMode) -> Result<Value, KubeError> {

@@ -155,31 +155,7 @@ impl Host for Cluster {
 
     fn list(&self, query: &ListQuery) -> Result<ListPage, KubeError> {
         self.check_delivered(&query.api_version, &query.kind)?;
-        let state = self.state.borrow();
-        let mut matching = Vec::new();
-        for object in state.objects.values() {
-            if query.selects(object)? {
-                matching.push(object.clone());
-            }
-        }
-        let start = match &query.continue_token {
-            None => 0,
-            Some(token) => token.parse::<usize>().map_err(|_| {
-                KubeError::Invalid(format!(
-                    "continue token {token:?} was not issued by this list"
-                ))
-            })?,
-        };
-        let end = match query.limit {
-            Some(limit) if limit > 0 => (start + limit as usize).min(matching.len()),
-            _ => matching.len(),
-        };
-        let items = matching.get(start..end).unwrap_or_default().to_vec();
-        let continue_token = (end < matching.len()).then(|| end.to_string());
-        Ok(ListPage {
-            items,
-            continue_token,
-        })
+        query.page(self.state.borrow().objects.values())
     }
 
     fn create(&self, object: &Value, mode: CreateMode) -> Result<Value, KubeError> {

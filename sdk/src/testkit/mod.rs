@@ -33,6 +33,7 @@ mod tests {
     use crate::{ListQuery, LogLevel};
 
     /// A job that moves a ConfigMap's `data.state` from `start` to `done`, one step at a time.
+    #[derive(Default)]
     struct Mover;
 
     #[derive(Deserialize, Default)]
@@ -48,7 +49,7 @@ mod tests {
     impl Job for Mover {
         type Settings = Settings;
 
-        fn step(ctx: &JobContext<'_>, settings: &Settings) -> Result<Step, Error> {
+        fn step(&mut self, ctx: &JobContext<'_>, settings: &Settings) -> Result<Step, Error> {
             let cm: Option<Value> = ctx.kube.get_opt(&state_ref())?;
             match cm
                 .as_ref()
@@ -79,7 +80,7 @@ mod tests {
             }
         }
 
-        fn rehearse(ctx: &JobContext<'_>, _: &Settings) -> Result<Report, Error> {
+        fn rehearse(&mut self, ctx: &JobContext<'_>, _: &Settings) -> Result<Report, Error> {
             let listed = ctx
                 .kube
                 .list_all_as::<Value>(&ListQuery::new("v1", "ConfigMap"))?;
@@ -90,7 +91,7 @@ mod tests {
             })
         }
 
-        fn status(ctx: &JobContext<'_>, _: &Settings) -> Result<Report, Error> {
+        fn status(&mut self, ctx: &JobContext<'_>, _: &Settings) -> Result<Report, Error> {
             let present = ctx.kube.get_opt::<Value>(&state_ref())?.is_some();
             Ok(Report {
                 markdown: String::new(),
@@ -104,10 +105,10 @@ mod tests {
     fn a_job_steps_until_done_against_the_in_memory_cluster() {
         let cluster = Cluster::new();
         let settings = r#"{"wait_ms": 5}"#;
-        assert!(!job::status::<Mover>(&cluster, settings).unwrap().ok);
+        assert!(!job::status(&mut Mover, &cluster, settings).unwrap().ok);
         let mut steps = Vec::new();
         loop {
-            match job::step::<Mover>(&cluster, settings).unwrap() {
+            match job::step(&mut Mover, &cluster, settings).unwrap() {
                 Step::Wait { ms, why } => steps.push((ms, why)),
                 Step::Done(text) => {
                     assert_eq!(text, "state is done");
@@ -119,10 +120,10 @@ mod tests {
         assert_eq!(cluster.operations().len(), 2);
         assert!(cluster.logged(LogLevel::Info, "moved"));
         assert_eq!(
-            job::rehearse::<Mover>(&cluster, "").unwrap().json["count"],
+            job::rehearse(&mut Mover, &cluster, "").unwrap().json["count"],
             1
         );
-        let bad = job::step::<Mover>(&cluster, r#"{"waitMs": 1}"#).unwrap_err();
+        let bad = job::step(&mut Mover, &cluster, r#"{"waitMs": 1}"#).unwrap_err();
         assert!(bad.message().contains("waitMs"), "{bad}");
     }
 }

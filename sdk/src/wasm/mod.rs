@@ -6,6 +6,8 @@ mod convert;
 mod imports;
 
 use crate::{Hook, Job, Render};
+use std::any::Any;
+use std::cell::RefCell;
 use std::marker::PhantomData;
 
 pub use imports::Imports;
@@ -128,20 +130,45 @@ impl<R: Render> wit_render::Guest for RenderGlue<R> {
 /// Job `J` as the generated `job` guest.
 pub struct JobGlue<J>(PhantomData<J>);
 
+thread_local! {
+    /// The instance's one job, made on the first call and kept until the host drops the
+    /// instance (a component exports one job, so one slot serves any `J`).
+    static JOB: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on this instance's `J`.
+fn with_job<J: Job, T>(f: impl FnOnce(&mut J) -> T) -> T {
+    JOB.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        let job = match slot.as_mut().and_then(|b| b.downcast_mut::<J>()) {
+            Some(job) => job,
+            None => slot
+                .insert(Box::new(J::default()))
+                .downcast_mut::<J>()
+                .expect("just stored a J"),
+        };
+        f(job)
+    })
+}
+
 impl<J: Job> wit_job::Guest for JobGlue<J> {
     fn step(settings: String) -> Result<wit_job::StepResult, String> {
-        Ok(match crate::job::step::<J>(&Imports, &settings)? {
-            crate::Step::Done(text) => wit_job::StepResult::Done(text),
-            crate::Step::Wait { ms, why } => wit_job::StepResult::Wait((ms, why)),
-        })
+        Ok(
+            match with_job(|j: &mut J| crate::job::step(j, &Imports, &settings))? {
+                crate::Step::Done(text) => wit_job::StepResult::Done(text),
+                crate::Step::Wait { ms, why } => wit_job::StepResult::Wait((ms, why)),
+            },
+        )
     }
 
     fn rehearse(settings: String) -> Result<wit_job::Report, String> {
-        Ok(report(crate::job::rehearse::<J>(&Imports, &settings)?))
+        let r = with_job(|j: &mut J| crate::job::rehearse(j, &Imports, &settings))?;
+        Ok(report(r))
     }
 
     fn status(settings: String) -> Result<wit_job::Report, String> {
-        Ok(report(crate::job::status::<J>(&Imports, &settings)?))
+        let r = with_job(|j: &mut J| crate::job::status(j, &Imports, &settings))?;
+        Ok(report(r))
     }
 }
 

@@ -19,7 +19,9 @@ fn main() {
     for (_, dir) in &guests {
         println!("cargo:rerun-if-changed={}", dir.display());
     }
-    for watched in ["wit", "grants.yaml", "Cargo.lock"] {
+    // The guests are built on the SDK and the manifest crate: a change there is a change
+    // of every guest.
+    for watched in ["wit", "grants.yaml", "Cargo.lock", "sdk", "manifest"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     let target_dir = root.join("target").join("wasm-guests");

@@ -1,17 +1,68 @@
-//! `Cluster` over the in-memory store (with real pagination: limit and continue
-//! tokens), a collecting `Log`, and `Killing`: a Cluster that fails every call after a
-//! budget, as a killed Job would; a batch counts one call per object, so a Job can be
-//! killed in the middle of a `create-many`.
+//! The SDK's `Host` over the in-memory store: [`StoreCluster`] serves calls as the API
+//! server does (with real pagination: limit and continue tokens), [`Served`] is the
+//! `Host` the migrator runs on (logging into [`Lines`]), and [`Killing`] is a `Host` that
+//! fails every call after a budget, as a killed Job would; a batch counts one call per
+//! object, so a Job can be killed in the middle of a `create-many`.
 
-use guest_migrate::{
-    Cluster, CreateMode, DeleteMode, KubeError, Level, ListQuery, Log, ObjRef, Page, PatchKind,
+use deckhouse_hooks_sdk::{
+    CreateMode, DeleteMode, Host, KubeError, ListPage, ListQuery, LogLevel, ObjectRef, PatchKind,
     PatchOptions,
 };
 use kube_memstore::{Key, Store, StoreError};
 use serde_json::{Value, json};
+use std::cell::{RefCell, RefMut};
 use std::rc::Rc;
 
-/// The guest's Cluster trait served by the memstore.
+/// The store behind a `Host`, for one call of the Job; log lines go to `log`.
+pub struct Served<'a> {
+    cluster: RefCell<&'a mut StoreCluster>,
+    log: RefCell<&'a mut Lines>,
+}
+
+impl<'a> Served<'a> {
+    pub fn new(cluster: &'a mut StoreCluster, log: &'a mut Lines) -> Self {
+        Self {
+            cluster: RefCell::new(cluster),
+            log: RefCell::new(log),
+        }
+    }
+
+    /// The store, to change it between calls (a race staged by a test).
+    pub fn cluster(&self) -> RefMut<'_, &'a mut StoreCluster> {
+        self.cluster.borrow_mut()
+    }
+}
+
+impl Host for Served<'_> {
+    fn get(&self, target: &ObjectRef) -> Result<Value, KubeError> {
+        self.cluster().get(target)
+    }
+    fn list(&self, query: &ListQuery) -> Result<ListPage, KubeError> {
+        self.cluster().list(query)
+    }
+    fn create(&self, object: &Value, mode: CreateMode) -> Result<Value, KubeError> {
+        self.cluster().create(object, mode)
+    }
+    fn patch(
+        &self,
+        target: &ObjectRef,
+        kind: PatchKind,
+        patch: &Value,
+        options: &PatchOptions,
+    ) -> Result<Value, KubeError> {
+        self.cluster().patch(target, kind, patch, options)
+    }
+    fn delete(&self, target: &ObjectRef, _: DeleteMode) -> Result<(), KubeError> {
+        self.cluster().delete(target)
+    }
+    /// Log lines are the host's memory, not the guest's.
+    fn log(&self, level: LogLevel, message: &str, fields: &[(&str, &str)]) {
+        super::meter::as_guest(false, || {
+            self.log.borrow_mut().emit(level, message, fields);
+        });
+    }
+}
+
 #[derive(Default, Clone)]
 pub struct StoreCluster {
     pub store: Store,
@@ -31,7 +82,7 @@ struct Listing {
     objects: Rc<Vec<Value>>,
 }
 
-pub fn key(object: &ObjRef) -> Key {
+pub fn key(object: &ObjectRef) -> Key {
     Key {
         api_version: object.api_version.clone(),
         kind: object.kind.clone(),
@@ -57,12 +108,12 @@ fn position(object: &Value) -> (Option<String>, String) {
     )
 }
 
-impl Cluster for StoreCluster {
-    fn get(&mut self, object: &ObjRef) -> Result<Value, KubeError> {
+impl StoreCluster {
+    pub fn get(&mut self, object: &ObjectRef) -> Result<Value, KubeError> {
         self.store.get(&key(object)).map_err(kube)
     }
 
-    fn list(&mut self, q: &ListQuery) -> Result<Page, KubeError> {
+    pub fn list(&mut self, q: &ListQuery) -> Result<ListPage, KubeError> {
         self.lists += 1;
         let after: Option<(Option<String>, String)> = match &q.continue_token {
             Some(token) => Some(serde_json::from_str(token).map_err(|e| {
@@ -82,13 +133,13 @@ impl Cluster for StoreCluster {
             Some(last) if end < matching.len() => Some(json!(position(last)).to_string()),
             _ => None,
         };
-        Ok(Page {
+        Ok(ListPage {
             items,
             continue_token,
         })
     }
 
-    fn create(&mut self, object: &Value, mode: CreateMode) -> Result<Value, KubeError> {
+    pub fn create(&mut self, object: &Value, mode: CreateMode) -> Result<Value, KubeError> {
         match (mode, self.store.create(object.clone())) {
             (CreateMode::IfNotExists, Err(StoreError::Conflict(_))) => {
                 let existing = Key::of(object).map_err(kube)?;
@@ -101,17 +152,9 @@ impl Cluster for StoreCluster {
         }
     }
 
-    fn create_many(
+    pub fn patch(
         &mut self,
-        objects: &[Value],
-        mode: CreateMode,
-    ) -> Vec<Result<Value, KubeError>> {
-        objects.iter().map(|o| self.create(o, mode)).collect()
-    }
-
-    fn patch(
-        &mut self,
-        object: &ObjRef,
+        object: &ObjectRef,
         kind: PatchKind,
         patch: &Value,
         options: &PatchOptions,
@@ -126,15 +169,13 @@ impl Cluster for StoreCluster {
         }
     }
 
-    fn delete(&mut self, object: &ObjRef, _: DeleteMode) -> Result<(), KubeError> {
+    pub fn delete(&mut self, object: &ObjectRef) -> Result<(), KubeError> {
         match self.store.delete(&key(object)) {
             Ok(_) | Err(StoreError::NotFound(_)) => Ok(()),
             Err(other) => Err(kube(other)),
         }
     }
-}
 
-impl StoreCluster {
     /// Every object the query selects, in (namespace, name) order.
     fn matching(&mut self, q: &ListQuery) -> Result<Rc<Vec<Value>>, KubeError> {
         let id = format!(
@@ -171,15 +212,13 @@ impl StoreCluster {
 #[derive(Default)]
 pub struct Lines(pub Vec<String>);
 
-impl Log for Lines {
-    fn emit(&mut self, level: Level, message: &str, fields: &[(&str, String)]) {
+impl Lines {
+    fn emit(&mut self, level: LogLevel, message: &str, fields: &[(&str, &str)]) {
         let fields: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
         self.0
             .push(format!("{level:?} {message} {}", fields.join(" ")));
     }
-}
 
-impl Lines {
     pub fn contains(&self, needle: &str) -> bool {
         self.0.iter().any(|line| line.contains(needle))
     }
@@ -211,70 +250,78 @@ impl Budget {
     }
 }
 
-/// A Cluster that forwards calls while the budget lasts and fails all later ones.
+/// A `Host` that forwards calls while the budget lasts and fails all later ones.
 pub struct Killing<'a> {
-    pub inner: &'a mut StoreCluster,
-    pub budget: &'a mut Budget,
+    inner: &'a dyn Host,
+    budget: RefCell<&'a mut Budget>,
 }
 
 fn killed() -> KubeError {
     KubeError::Unavailable("the Job was killed".into())
 }
 
-impl Killing<'_> {
+impl<'a> Killing<'a> {
+    pub fn new(inner: &'a dyn Host, budget: &'a mut Budget) -> Self {
+        Self {
+            inner,
+            budget: RefCell::new(budget),
+        }
+    }
+
     fn call<T>(
-        &mut self,
-        call: impl FnOnce(&mut StoreCluster) -> Result<T, KubeError>,
+        &self,
+        call: impl FnOnce(&dyn Host) -> Result<T, KubeError>,
     ) -> Result<T, KubeError> {
-        if self.budget.left > 0 {
-            self.budget.left -= 1;
+        let mut budget = self.budget.borrow_mut();
+        if budget.left > 0 {
+            budget.left -= 1;
+            drop(budget);
             return call(self.inner);
         }
-        if !self.budget.killed && self.budget.mode == Kill::AfterApply {
+        if !budget.killed && budget.mode == Kill::AfterApply {
             let _lost = call(self.inner);
         }
-        self.budget.killed = true;
+        budget.killed = true;
         Err(killed())
     }
 }
 
-impl Cluster for Killing<'_> {
-    fn get(&mut self, object: &ObjRef) -> Result<Value, KubeError> {
-        self.call(|c| c.get(object))
+impl Host for Killing<'_> {
+    fn get(&self, object: &ObjectRef) -> Result<Value, KubeError> {
+        self.call(|h| h.get(object))
     }
-    fn list(&mut self, query: &ListQuery) -> Result<Page, KubeError> {
-        self.call(|c| c.list(query))
+    fn list(&self, query: &ListQuery) -> Result<ListPage, KubeError> {
+        self.call(|h| h.list(query))
     }
-    fn create(&mut self, object: &Value, mode: CreateMode) -> Result<Value, KubeError> {
-        self.call(|c| c.create(object, mode))
+    fn create(&self, object: &Value, mode: CreateMode) -> Result<Value, KubeError> {
+        self.call(|h| h.create(object, mode))
     }
     /// Each object is one call: the Job can die with part of a batch applied (and,
     /// with `AfterApply`, one more applied whose answer is lost).
-    fn create_many(
-        &mut self,
-        objects: &[Value],
-        mode: CreateMode,
-    ) -> Vec<Result<Value, KubeError>> {
+    fn create_many(&self, objects: &[Value], mode: CreateMode) -> Vec<Result<Value, KubeError>> {
         let results: Vec<Result<Value, KubeError>> = objects
             .iter()
-            .map(|o| self.call(|c| c.create(o, mode)))
+            .map(|o| self.call(|h| h.create(o, mode)))
             .collect();
-        if self.budget.killed {
+        if self.budget.borrow().killed {
             // A killed process never sees any answer of the batch.
             return objects.iter().map(|_| Err(killed())).collect();
         }
         results
     }
     fn patch(
-        &mut self,
-        object: &ObjRef,
+        &self,
+        object: &ObjectRef,
         kind: PatchKind,
         patch: &Value,
         options: &PatchOptions,
     ) -> Result<Value, KubeError> {
-        self.call(|c| c.patch(object, kind, patch, options))
+        self.call(|h| h.patch(object, kind, patch, options))
     }
-    fn delete(&mut self, object: &ObjRef, mode: DeleteMode) -> Result<(), KubeError> {
-        self.call(|c| c.delete(object, mode))
+    fn delete(&self, object: &ObjectRef, mode: DeleteMode) -> Result<(), KubeError> {
+        self.call(|h| h.delete(object, mode))
+    }
+    fn log(&self, level: LogLevel, message: &str, fields: &[(&str, &str)]) {
+        self.inner.log(level, message, fields);
     }
 }

@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use guest_migrate::{Log, Migrator, Settings, Step};
+use deckhouse_hooks_sdk::{Host, Job, JobContext, Report, Step};
+use guest_migrate::{Migrator, Settings};
 use kube_memstore::{Key, Store};
 use migration_data::controller::{self, Behaviour};
 use migration_data::{linstor_workloads, ready_new_control_plane};
@@ -13,7 +14,7 @@ use migration_data::{linstor_workloads, ready_new_control_plane};
 pub use migration_data::snapshot::migration_state as state;
 
 use super::clock::TestClock;
-use super::cluster::{Budget, Killing, StoreCluster};
+use super::cluster::{Budget, Killing, Lines, Served, StoreCluster};
 
 /// Steps after which a run that has not ended counts as stuck.
 const MAX_STEPS: usize = 60;
@@ -51,10 +52,41 @@ fn ensure(store: &mut Store, object: serde_json::Value, present: bool) {
     }
 }
 
+/// One Job as the host runs it: one migrator, called with the same settings.
+pub struct TestJob {
+    pub migrator: Migrator,
+    pub settings: Settings,
+}
+
+impl TestJob {
+    /// One step on `host`; the error is the Job's failure text.
+    pub fn step(&mut self, host: &dyn Host) -> Result<Step, String> {
+        let ctx = JobContext::new(host);
+        self.migrator
+            .step(&ctx, &self.settings)
+            .map_err(String::from)
+    }
+
+    pub fn rehearse(&mut self, host: &dyn Host) -> Result<Report, String> {
+        let ctx = JobContext::new(host);
+        self.migrator
+            .rehearse(&ctx, &self.settings)
+            .map_err(String::from)
+    }
+
+    pub fn status(&mut self, host: &dyn Host) -> Result<Report, String> {
+        let ctx = JobContext::new(host);
+        self.migrator
+            .status(&ctx, &self.settings)
+            .map_err(String::from)
+    }
+}
+
 /// A Job's migrator on a test clock.
-pub fn job(settings: Settings) -> (Migrator, TestClock) {
+pub fn job(settings: Settings) -> (TestJob, TestClock) {
     let clock = TestClock::default();
-    (Migrator::new(settings, Box::new(clock.clone())), clock)
+    let migrator = Migrator::new(Box::new(clock.clone()));
+    (TestJob { migrator, settings }, clock)
 }
 
 /// How a driven Job ended.
@@ -76,7 +108,7 @@ pub struct Run<'a> {
 
 /// Runs one Job's steps (Deckhouse and the controller playing in between) until done,
 /// failed, killed or stuck.
-pub fn drive_with(cluster: &mut StoreCluster, log: &mut dyn Log, run: Run) -> Ending {
+pub fn drive_with(cluster: &mut StoreCluster, log: &mut Lines, run: Run) -> Ending {
     let Run {
         settings,
         behaviour,
@@ -86,22 +118,17 @@ pub fn drive_with(cluster: &mut StoreCluster, log: &mut dyn Log, run: Run) -> En
     let mut waits = Vec::new();
     for _ in 0..MAX_STEPS {
         play_with(&mut cluster.store, &behaviour);
+        let served = Served::new(cluster, log);
         let result = match budget.as_deref_mut() {
-            Some(budget) => migrator.step(
-                &mut Killing {
-                    inner: cluster,
-                    budget,
-                },
-                log,
-            ),
-            None => migrator.step(cluster, log),
+            Some(budget) => migrator.step(&Killing::new(&served, budget)),
+            None => migrator.step(&served),
         };
         if budget.as_deref().is_some_and(|b| b.killed) {
             return Ending::Killed;
         }
         match result {
             Ok(Step::Done(summary)) => return Ending::Done(summary),
-            Ok(Step::Wait(ms, why)) => {
+            Ok(Step::Wait { ms, why }) => {
                 clock.advance(Duration::from_millis(ms.into()));
                 waits.push(why);
             }
@@ -112,7 +139,7 @@ pub fn drive_with(cluster: &mut StoreCluster, log: &mut dyn Log, run: Run) -> En
 }
 
 /// Runs a Job with default settings.
-pub fn drive(cluster: &mut StoreCluster, log: &mut dyn Log, budget: Option<&mut Budget>) -> Ending {
+pub fn drive(cluster: &mut StoreCluster, log: &mut Lines, budget: Option<&mut Budget>) -> Ending {
     drive_with(
         cluster,
         log,
@@ -124,11 +151,11 @@ pub fn drive(cluster: &mut StoreCluster, log: &mut dyn Log, budget: Option<&mut 
 }
 
 /// Drives a healthy run and insists it completes.
-pub fn complete(cluster: &mut StoreCluster, log: &mut dyn Log) -> String {
+pub fn complete(cluster: &mut StoreCluster, log: &mut Lines) -> String {
     complete_with(cluster, log, Settings::default())
 }
 
-pub fn complete_with(cluster: &mut StoreCluster, log: &mut dyn Log, settings: Settings) -> String {
+pub fn complete_with(cluster: &mut StoreCluster, log: &mut Lines, settings: Settings) -> String {
     let run = Run {
         settings,
         ..Run::default()

@@ -11,12 +11,11 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use guest_migrate::{
-    Cluster, CreateMode, DeleteMode, KubeError, ListQuery, ObjRef, Page, PatchKind, PatchOptions,
+use deckhouse_hooks_sdk::{
+    CreateMode, DeleteMode, Host, KubeError, ListPage, ListQuery, LogLevel, ObjectRef, PatchKind,
+    PatchOptions,
 };
 use serde_json::Value;
-
-use super::cluster::StoreCluster;
 
 /// Room for the tag in front of each block (at least the block's alignment).
 const HEADER: usize = 16;
@@ -99,11 +98,11 @@ pub fn peak() -> usize {
 /// The store as the guest sees it through the host: the store works in host memory
 /// and each answer is copied into guest memory.
 pub struct Metered<'a> {
-    pub inner: &'a mut StoreCluster,
+    pub inner: &'a dyn Host,
 }
 
 impl Metered<'_> {
-    fn call<T: Clone>(&mut self, f: impl FnOnce(&mut StoreCluster) -> T) -> T {
+    fn call<T: Clone>(&self, f: impl FnOnce(&dyn Host) -> T) -> T {
         let answer = as_guest(false, || f(self.inner));
         let copy = answer.clone();
         as_guest(false, || drop(answer));
@@ -111,33 +110,32 @@ impl Metered<'_> {
     }
 }
 
-impl Cluster for Metered<'_> {
-    fn get(&mut self, o: &ObjRef) -> Result<Value, KubeError> {
-        self.call(|c| c.get(o))
+impl Host for Metered<'_> {
+    fn get(&self, o: &ObjectRef) -> Result<Value, KubeError> {
+        self.call(|h| h.get(o))
     }
-    fn list(&mut self, q: &ListQuery) -> Result<Page, KubeError> {
-        self.call(|c| c.list(q))
+    fn list(&self, q: &ListQuery) -> Result<ListPage, KubeError> {
+        self.call(|h| h.list(q))
     }
-    fn create(&mut self, o: &Value, mode: CreateMode) -> Result<Value, KubeError> {
-        self.call(|c| c.create(o, mode))
+    fn create(&self, o: &Value, mode: CreateMode) -> Result<Value, KubeError> {
+        self.call(|h| h.create(o, mode))
     }
-    fn create_many(
-        &mut self,
-        objects: &[Value],
-        mode: CreateMode,
-    ) -> Vec<Result<Value, KubeError>> {
-        self.call(|c| c.create_many(objects, mode))
+    fn create_many(&self, objects: &[Value], mode: CreateMode) -> Vec<Result<Value, KubeError>> {
+        self.call(|h| h.create_many(objects, mode))
     }
     fn patch(
-        &mut self,
-        o: &ObjRef,
+        &self,
+        o: &ObjectRef,
         kind: PatchKind,
         patch: &Value,
         options: &PatchOptions,
     ) -> Result<Value, KubeError> {
-        self.call(|c| c.patch(o, kind, patch, options))
+        self.call(|h| h.patch(o, kind, patch, options))
     }
-    fn delete(&mut self, o: &ObjRef, mode: DeleteMode) -> Result<(), KubeError> {
-        self.call(|c| c.delete(o, mode))
+    fn delete(&self, o: &ObjectRef, mode: DeleteMode) -> Result<(), KubeError> {
+        self.call(|h| h.delete(o, mode))
+    }
+    fn log(&self, level: LogLevel, message: &str, fields: &[(&str, &str)]) {
+        self.inner.log(level, message, fields);
     }
 }

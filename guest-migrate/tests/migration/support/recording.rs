@@ -1,12 +1,14 @@
-//! A Cluster that records every call (verb, apiVersion, kind, namespace, name, and a
+//! A `Host` that records every call (verb, apiVersion, kind, namespace, name, and a
 //! detail) and can act on the store just before a call is served, to stage races.
 
-use guest_migrate::{
-    Cluster, CreateMode, DeleteMode, KubeError, ListQuery, ObjRef, Page, PatchKind, PatchOptions,
+use deckhouse_hooks_sdk::{
+    CreateMode, DeleteMode, Host, KubeError, ListPage, ListQuery, LogLevel, ObjectRef, PatchKind,
+    PatchOptions,
 };
 use serde_json::Value;
+use std::cell::RefCell;
 
-use super::cluster::StoreCluster;
+use super::cluster::{Served, StoreCluster};
 
 /// One call as the guest made it; `create-many` records one `create` per object.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,42 +40,44 @@ impl std::fmt::Display for Call {
 
 type Hook<'a> = Box<dyn FnMut(&Call, &mut StoreCluster) + 'a>;
 
-pub struct Recording<'a> {
-    pub inner: &'a mut StoreCluster,
-    pub calls: Vec<Call>,
-    hook: Option<Hook<'a>>,
+/// A `Host` over the store that records every call, and can run a hook on the store
+/// just before a call is served.
+pub struct Recording<'a, 'b> {
+    inner: &'a Served<'b>,
+    pub calls: RefCell<Vec<Call>>,
+    hook: RefCell<Option<Hook<'a>>>,
 }
 
-impl<'a> Recording<'a> {
-    pub fn new(inner: &'a mut StoreCluster) -> Self {
+impl<'a, 'b> Recording<'a, 'b> {
+    pub fn new(inner: &'a Served<'b>) -> Self {
         Self {
             inner,
-            calls: Vec::new(),
-            hook: None,
+            calls: RefCell::default(),
+            hook: RefCell::new(None),
         }
     }
 
     /// Runs `hook` before each call is served.
     pub fn with_hook(
-        inner: &'a mut StoreCluster,
+        inner: &'a Served<'b>,
         hook: impl FnMut(&Call, &mut StoreCluster) + 'a,
     ) -> Self {
         Self {
             inner,
-            calls: Vec::new(),
-            hook: Some(Box::new(hook)),
+            calls: RefCell::default(),
+            hook: RefCell::new(Some(Box::new(hook))),
         }
     }
 
-    fn note(&mut self, call: Call) {
-        if let Some(hook) = self.hook.as_mut() {
-            hook(&call, self.inner);
+    fn note(&self, call: Call) {
+        if let Some(hook) = self.hook.borrow_mut().as_mut() {
+            hook(&call, &mut self.inner.cluster());
         }
-        self.calls.push(call);
+        self.calls.borrow_mut().push(call);
     }
 }
 
-fn of_ref(verb: &'static str, r: &ObjRef, detail: String) -> Call {
+fn of_ref(verb: &'static str, r: &ObjectRef, detail: String) -> Call {
     Call {
         verb,
         api_version: r.api_version.clone(),
@@ -98,12 +102,12 @@ fn of_object(o: &Value, mode: CreateMode, batch: usize) -> Call {
     }
 }
 
-impl Cluster for Recording<'_> {
-    fn get(&mut self, o: &ObjRef) -> Result<Value, KubeError> {
+impl Host for Recording<'_, '_> {
+    fn get(&self, o: &ObjectRef) -> Result<Value, KubeError> {
         self.note(of_ref("get", o, String::new()));
         self.inner.get(o)
     }
-    fn list(&mut self, q: &ListQuery) -> Result<Page, KubeError> {
+    fn list(&self, q: &ListQuery) -> Result<ListPage, KubeError> {
         self.note(Call {
             verb: "list",
             api_version: q.api_version.clone(),
@@ -119,23 +123,19 @@ impl Cluster for Recording<'_> {
         });
         self.inner.list(q)
     }
-    fn create(&mut self, o: &Value, mode: CreateMode) -> Result<Value, KubeError> {
+    fn create(&self, o: &Value, mode: CreateMode) -> Result<Value, KubeError> {
         self.note(of_object(o, mode, 1));
         self.inner.create(o, mode)
     }
-    fn create_many(
-        &mut self,
-        objects: &[Value],
-        mode: CreateMode,
-    ) -> Vec<Result<Value, KubeError>> {
+    fn create_many(&self, objects: &[Value], mode: CreateMode) -> Vec<Result<Value, KubeError>> {
         for o in objects {
             self.note(of_object(o, mode, objects.len()));
         }
         self.inner.create_many(objects, mode)
     }
     fn patch(
-        &mut self,
-        o: &ObjRef,
+        &self,
+        o: &ObjectRef,
         kind: PatchKind,
         patch: &Value,
         options: &PatchOptions,
@@ -143,8 +143,11 @@ impl Cluster for Recording<'_> {
         self.note(of_ref("patch", o, format!("{kind:?} {patch}")));
         self.inner.patch(o, kind, patch, options)
     }
-    fn delete(&mut self, o: &ObjRef, mode: DeleteMode) -> Result<(), KubeError> {
+    fn delete(&self, o: &ObjectRef, mode: DeleteMode) -> Result<(), KubeError> {
         self.note(of_ref("delete", o, format!("{mode:?}")));
         self.inner.delete(o, mode)
+    }
+    fn log(&self, level: LogLevel, message: &str, fields: &[(&str, &str)]) {
+        self.inner.log(level, message, fields);
     }
 }
