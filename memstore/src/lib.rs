@@ -12,7 +12,7 @@ mod store;
 
 pub use key::Key;
 pub use selector::Selector;
-pub use store::Store;
+pub use store::{PageQuery, Store};
 
 /// Why a store call failed; mirrors the API server's 404, 409 and 400/422 answers.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -14,7 +14,7 @@ use crate::route::ObjectPath;
 use crate::state::{Shared, lock};
 use crate::status::Failure;
 use axum::http::{Method, StatusCode};
-use kube_memstore::{Key, StoreError};
+use kube_memstore::{Key, PageQuery, StoreError};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -108,27 +108,27 @@ impl Call<'_> {
         let selector = self.query.get("labelSelector").map(String::as_str);
         let store = lock(&self.shared.store);
         let api_version = self.resource.api_version();
-        let items = store
-            .list(&api_version, &self.resource.kind, self.namespace, selector)
+        let revision = start.as_ref().map_or(store.revision(), |c| c.revision);
+        let query = PageQuery {
+            api_version: &api_version,
+            kind: &self.resource.kind,
+            namespace: self.namespace,
+            label_selector: selector,
+            after: start
+                .as_ref()
+                .map(|c| (c.after.0.as_str(), c.after.1.as_str())),
+            limit,
+        };
+        let (page, more) = store
+            .list_page(query, |o| fields.iter().all(|f| f.matches(o)))
             .map_err(|e| match e {
                 StoreError::Invalid(m) => Failure::bad_request(m),
                 other => Failure::from_store(other, false),
             })?;
-        let revision = start.as_ref().map_or(store.revision(), |c| c.revision);
-        let mut page: Vec<Value> = items
-            .into_iter()
-            .filter(|o| fields.iter().all(|f| f.matches(o)))
-            .filter(|o| start.as_ref().is_none_or(|c| sort_key(o) > c.after))
-            .collect();
         let mut metadata = json!({"resourceVersion": revision.to_string()});
-        if let Some(limit) = limit
-            && page.len() > limit
-        {
-            let remaining = page.len() - limit;
-            page.truncate(limit);
+        if more {
             let after = page.last().map(sort_key).unwrap_or_default();
             metadata["continue"] = json!(Continue { revision, after }.token());
-            metadata["remainingItemCount"] = json!(remaining);
         }
         let list = json!({
             "kind": format!("{}List", self.resource.kind),
