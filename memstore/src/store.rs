@@ -87,9 +87,7 @@ impl Store {
             .objects
             .range((start, Bound::Unbounded))
             .take_while(|(k, _)| k.api_version == query.api_version && k.kind == query.kind)
-            .filter(|(k, _)| {
-                query.namespace.is_none() || k.namespace.as_deref() == query.namespace
-            })
+            .filter(|(k, _)| query.namespace.is_none() || k.namespace.as_deref() == query.namespace)
             .filter(|(_, object)| selector.matches(object) && keep(object));
         for (_, object) in matching {
             if query.limit.is_some_and(|limit| page.len() == limit) {

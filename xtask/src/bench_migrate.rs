@@ -1,8 +1,11 @@
-//! `cargo xtask bench-migrate [--volumes N] [--runs N] [--scale-volumes N]`: objects
-//! created per second by the migration Job's Pass 1 against the loopback API server
-//! (test-apiserver, in this process), side by side in one run with a plain kube-rs loop
-//! creating the same objects (`bench/migrate-baseline`) sequentially and with the
-//! Job's own concurrency (the guest's `limits.concurrency` in grants.yaml); then one
+//! `cargo xtask bench-migrate [--volumes N] [--runs N] [--scale-volumes N]
+//! [--write-latency-ms N]`: objects created per second by the migration Job's Pass 1
+//! against the loopback API server (test-apiserver, in this process), side by side in
+//! one run with a plain kube-rs loop creating the same objects (`bench/migrate-baseline`)
+//! sequentially and with the Job's own concurrency (the guest's `limits.concurrency` in
+//! grants.yaml), twice: with a server that answers at once (the clients' own work per
+//! object) and with every write held `--write-latency-ms` (default 3: a real API
+//! server's etcd round trip, so the server is the bottleneck as in a cluster); then one
 //! Job run on a `--scale-volumes` cluster (default 10,000 volumes) with the host's
 //! peak RSS and wall time. Release builds of the host, the guest and the baseline. The
 //! tables go to stdout and to `bench/MIGRATE.md`.
@@ -17,6 +20,7 @@ mod cluster;
 mod runs;
 
 use anyhow::{Context, Result, bail};
+use cluster::Setup;
 use runs::{Host, baseline};
 use std::time::Duration;
 
@@ -24,6 +28,7 @@ struct Options {
     volumes: usize,
     runs: usize,
     scale_volumes: usize,
+    write_latency: Duration,
 }
 
 const GUEST: &str = "control-plane-migrator";
@@ -70,41 +75,77 @@ pub fn run(args: &[String]) -> Result<()> {
     let limits = guest_limits(&host)?;
     let resources = migration_data::served_resources()?;
     let seed = cluster::seed(options.volumes)?;
-    let (host_runs, created) = measure_host(&host, &options, &resources, &seed, work.path())?;
-    let objects = work.path().join("objects.json");
+    let exe = root.join("target/release/migrate-baseline");
+    let mut tables = Vec::new();
+    for write_latency in [Duration::ZERO, options.write_latency] {
+        let setup = Setup {
+            resources: &resources,
+            seed: &seed,
+            write_latency,
+        };
+        let comparison = compare(&host, &exe, &options, &limits, setup, work.path())?;
+        tables.push(comparison_table(
+            &options,
+            &limits,
+            &comparison,
+            write_latency,
+        ));
+    }
+    eprintln!("scale run: {} volumes", options.scale_volumes);
+    let scale_seed = cluster::seed(options.scale_volumes)?;
+    let scale_setup = Setup {
+        resources: &resources,
+        seed: &scale_seed,
+        write_latency: Duration::ZERO,
+    };
+    let (scale, _) = host.pass1(scale_setup, work.path())?;
+    tables.push(scale_table(&options, &limits, &scale));
+    let table = tables.join("\n");
+    println!("\n{table}");
+    let out = root.join("bench/MIGRATE.md");
+    let text = format!("<!-- written by `cargo xtask bench-migrate` -->\n{table}");
+    std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))
+}
+
+/// One side-by-side comparison against one kind of server.
+struct Comparison {
+    host: Vec<HostRun>,
+    sequential: Vec<Timing>,
+    concurrent: Vec<Timing>,
+}
+
+/// The Job's runs, then the baseline's (sequential and at the Job's concurrency) on
+/// the objects the Job created, each on a fresh server of `setup`.
+fn compare(
+    host: &Host,
+    exe: &std::path::Path,
+    options: &Options,
+    limits: &wasm_hooks::manifest::Limits,
+    setup: Setup<'_>,
+    work: &std::path::Path,
+) -> Result<Comparison> {
+    let latency = setup.write_latency;
+    let (host_runs, created) = measure_host(host, options, setup, work)?;
+    let objects = work.join("objects.json");
     std::fs::write(&objects, serde_json::to_vec(&created)?)
         .context("writing the baseline's objects")?;
-    let exe = root.join("target/release/migrate-baseline");
     let mut sequential = Vec::new();
     let mut concurrent = Vec::new();
     for n in 1..=options.runs {
         for (concurrency, runs) in [(1, &mut sequential), (limits.concurrency, &mut concurrent)] {
-            let run = baseline(&exe, &resources, &seed, &objects, work.path(), concurrency)?;
+            let run = baseline(exe, setup, &objects, work, concurrency)?;
             eprintln!(
-                "baseline run {n}, {concurrency} in flight: {} objects in {:?}",
+                "baseline run {n}, {concurrency} in flight, {latency:?} per write: {} objects in {:?}",
                 run.objects, run.time
             );
             runs.push(run);
         }
     }
-    eprintln!("scale run: {} volumes", options.scale_volumes);
-    let (scale, _) = host.pass1(
-        &resources,
-        &cluster::seed(options.scale_volumes)?,
-        work.path(),
-    )?;
-    let table = table(
-        &options,
-        &limits,
-        &host_runs,
-        &sequential,
-        &concurrent,
-        &scale,
-    );
-    println!("\n{table}");
-    let out = root.join("bench/MIGRATE.md");
-    let text = format!("<!-- written by `cargo xtask bench-migrate` -->\n{table}");
-    std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))
+    Ok(Comparison {
+        host: host_runs,
+        sequential,
+        concurrent,
+    })
 }
 
 /// The Job guest's limits from the shipped grants.yaml: its concurrency and memory.
@@ -136,14 +177,13 @@ fn rerun_in_release(args: &[String]) -> Result<()> {
 fn measure_host(
     host: &Host,
     options: &Options,
-    resources: &[test_apiserver::Resource],
-    seed: &[serde_json::Value],
+    setup: Setup<'_>,
     work: &std::path::Path,
 ) -> Result<(Vec<HostRun>, Vec<serde_json::Value>)> {
     let mut runs = Vec::new();
     let mut created = Vec::new();
     for n in 1..=options.runs {
-        let (run, objects) = host.pass1(resources, seed, work)?;
+        let (run, objects) = host.pass1(setup, work)?;
         let (creates, pass1) = (run.creates, run.pass1);
         eprintln!(
             "host run {n}: {} objects, creates {:?}, Pass 1 {:?}",
@@ -164,7 +204,7 @@ fn parse(args: &[String]) -> Result<Options> {
         match value.parse::<usize>() {
             Ok(n) if n > 0 => Ok(n),
             _ => bail!(
-                "{flag} expects a positive number, got {value:?}; usage: cargo xtask bench-migrate [--volumes N] [--runs N] [--scale-volumes N]"
+                "{flag} expects a positive number, got {value:?}; usage: cargo xtask bench-migrate [--volumes N] [--runs N] [--scale-volumes N] [--write-latency-ms N]"
             ),
         }
     };
@@ -172,6 +212,7 @@ fn parse(args: &[String]) -> Result<Options> {
         volumes: number("--volumes", 1000)?,
         runs: number("--runs", 3)?,
         scale_volumes: number("--scale-volumes", 10_000)?,
+        write_latency: Duration::from_millis(number("--write-latency-ms", 3)? as u64),
     })
 }
 
@@ -181,18 +222,16 @@ fn median(mut runs: Vec<Timing>) -> Timing {
     runs[runs.len() / 2]
 }
 
-fn table(
+fn comparison_table(
     options: &Options,
     limits: &wasm_hooks::manifest::Limits,
-    host: &[HostRun],
-    sequential: &[Timing],
-    concurrent: &[Timing],
-    scale: &HostRun,
+    comparison: &Comparison,
+    write_latency: Duration,
 ) -> String {
-    let same = median(concurrent.to_vec());
-    let sequential = median(sequential.to_vec());
-    let creates = median(host.iter().map(|r| r.creates).collect());
-    let pass1 = median(host.iter().map(|r| r.pass1).collect());
+    let same = median(comparison.concurrent.clone());
+    let sequential = median(comparison.sequential.clone());
+    let creates = median(comparison.host.iter().map(|r| r.creates).collect());
+    let pass1 = median(comparison.host.iter().map(|r| r.pass1).collect());
     let row = |what: &str, t: Timing| {
         format!(
             "| {what} | {} | {:.2} s | {:.0} | {:.2}x | {:.2}x |\n",
@@ -204,18 +243,25 @@ fn table(
         )
     };
     let concurrency = limits.concurrency;
+    let server = if write_latency.is_zero() {
+        "the server answers at once, so this measures the clients' own work per object (the \
+         server runs in the benchmark's process, on the same 2 cores)"
+            .to_owned()
+    } else {
+        format!(
+            "every write waits {} ms before it is served (concurrently), the round trip of one \
+             create on a real kube-apiserver with etcd (337 creates/s one at a time in issue #9's \
+             measurement), so the server is the bottleneck as in a cluster",
+            write_latency.as_millis()
+        )
+    };
     format!(
-        "Pass 1 of the migration Job against the loopback API server (test-apiserver): a generated \
-         cluster of {} volumes x 3 replicas, median of {} runs each, release builds, in one run \
-         against the same server code. The Job sends each batch's creates with up to \
+        "Pass 1 of the migration Job against the loopback API server (test-apiserver); {server}. \
+         A generated cluster of {} volumes x 3 replicas, median of {} runs each, release builds, \
+         in one run against the same server code. The Job sends each batch's creates with up to \
          {concurrency} in flight (`limits.concurrency`).\n\n\
          | creating Pass 1's objects | objects | time | objects/s | vs kube-rs, {concurrency} in flight | vs kube-rs, sequential |\n\
-         |---|---|---|---|---|---|\n{}{}{}{}\n\
-         One Job on a cluster of {} volumes x 3 replicas (one run; the guest's memory limit is \
-         {} MiB, a guest over it fails the Job):\n\n\
-         | objects created | whole Pass 1 | objects/s | wall time (process start to stage1_completed) | host peak RSS |\n\
-         |---|---|---|---|---|\n\
-         | {} | {:.2} s | {:.0} | {:.2} s | {:.0} MiB |\n",
+         |---|---|---|---|---|---|\n{}{}{}{}",
         options.volumes,
         options.runs,
         row(
@@ -234,6 +280,20 @@ fn table(
             "`wasm-hooks job`: whole Pass 1 (stage1_started to stage1_completed: reads LINSTOR, plans, lists, creates)",
             pass1
         ),
+    )
+}
+
+fn scale_table(
+    options: &Options,
+    limits: &wasm_hooks::manifest::Limits,
+    scale: &HostRun,
+) -> String {
+    format!(
+        "One Job on a cluster of {} volumes x 3 replicas (one run, no write latency; the guest's \
+         memory limit is {} MiB, a guest over it fails the Job):\n\n\
+         | objects created | whole Pass 1 | objects/s | wall time (process start to stage1_completed) | host peak RSS |\n\
+         |---|---|---|---|---|\n\
+         | {} | {:.2} s | {:.0} | {:.2} s | {:.0} MiB |\n",
         options.scale_volumes,
         limits.memory_mib,
         scale.pass1.objects,

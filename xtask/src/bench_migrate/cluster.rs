@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use migration_data::snapshot::migration_state;
 use migration_data::{configmap, generator, linstor_crds, module_config, new_control_plane_crds};
 use serde_json::Value;
+use std::time::Duration;
 use test_apiserver::{Resource, Store, TestApiServer};
 
 /// LINSTOR's CRDs and a generated database of `volumes` volumes, the new control
@@ -20,7 +21,28 @@ pub fn seed(volumes: usize) -> Result<Vec<Value>> {
     Ok(objects)
 }
 
-pub fn start_server(resources: &[Resource], seed: &[Value]) -> Result<TestApiServer> {
+/// What one run's server serves: the kinds, the seed, and how long each write takes.
+#[derive(Clone, Copy)]
+pub struct Setup<'a> {
+    pub resources: &'a [Resource],
+    pub seed: &'a [Value],
+    /// Zero: the client's own work is what is measured. Some milliseconds: a real API
+    /// server's etcd round trip, so the server is the bottleneck, as in a cluster.
+    pub write_latency: Duration,
+}
+
+impl Setup<'_> {
+    /// A fresh seeded server.
+    pub fn start(&self) -> Result<TestApiServer> {
+        start_server(self.resources, self.seed, self.write_latency)
+    }
+}
+
+fn start_server(
+    resources: &[Resource],
+    seed: &[Value],
+    write_latency: Duration,
+) -> Result<TestApiServer> {
     let server = TestApiServer::try_start(resources.to_vec()).context("starting test-apiserver")?;
     let store = server.store();
     let mut store = lock(&store)?;
@@ -30,6 +52,7 @@ pub fn start_server(resources: &[Resource], seed: &[Value]) -> Result<TestApiSer
             .with_context(|| format!("seeding {}", object["metadata"]["name"]))?;
     }
     drop(store);
+    server.set_write_latency(write_latency);
     Ok(server)
 }
 

@@ -2,14 +2,14 @@
 //! its peak RSS and wall time) and the plain kube-rs loop (`migrate-baseline`, timing
 //! itself), sequential or with as many creates in flight as the Job.
 
-use super::cluster::{created, start_server, state};
+use super::cluster::{Setup, created, state};
 use super::{HostRun, Timing};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use test_apiserver::{Resource, TestApiServer};
+use test_apiserver::TestApiServer;
 
 const STATE_PATH: &str =
     "/api/v1/namespaces/d8-sds-replicated-volume/configmaps/control-plane-migration";
@@ -45,13 +45,8 @@ impl Host {
     /// Runs the Job until it has written stage1_completed, then stops it; returns the
     /// timings and the objects Pass 1 created (server metadata removed, pools first).
     /// A Job that exceeds its guest's memory limit fails, and so does this run.
-    pub fn pass1(
-        &self,
-        resources: &[Resource],
-        seed: &[Value],
-        work: &Path,
-    ) -> Result<(HostRun, Vec<Value>)> {
-        let server = start_server(resources, seed)?;
+    pub fn pass1(&self, setup: Setup<'_>, work: &Path) -> Result<(HostRun, Vec<Value>)> {
+        let server = setup.start()?;
         let log = work.join("job.log");
         let mut child = self
             .command()
@@ -159,13 +154,12 @@ fn host_timings(server: &TestApiServer, samples: &[(Duration, u64)]) -> Result<H
 /// fresh server with the same seed.
 pub fn baseline(
     exe: &Path,
-    resources: &[Resource],
-    seed: &[Value],
+    setup: Setup<'_>,
     objects: &Path,
     work: &Path,
     concurrency: u32,
 ) -> Result<Timing> {
-    let server = start_server(resources, seed)?;
+    let server = setup.start()?;
     let out = Command::new(exe)
         .arg("--kubeconfig")
         .arg(server.kubeconfig(work))

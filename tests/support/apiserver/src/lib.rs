@@ -160,6 +160,13 @@ impl TestApiServer {
         self.shared.delay_next(n, delay);
     }
 
+    /// Every write (POST, PUT, PATCH, DELETE) from now on is served only after `latency`,
+    /// concurrently with others: the round trip a real API server spends on etcd, for
+    /// benchmarks where the server, not the client, should be the bottleneck.
+    pub fn set_write_latency(&self, latency: Duration) {
+        self.shared.set_write_latency(latency);
+    }
+
     /// After `k` more requests, every request answers 503 until [`Self::heal`].
     pub fn crash_after(&self, k: u64) {
         self.shared.crash_after(k);

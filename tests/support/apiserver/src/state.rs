@@ -52,6 +52,8 @@ pub struct Shared {
     faults: Mutex<Faults>,
     /// Requests being served now, and the most ever served at once.
     in_flight: Mutex<(usize, usize)>,
+    /// How long every write waits before it is served (a real server's etcd round trip).
+    write_latency: Mutex<Duration>,
 }
 
 /// Locks a mutex even if a panicking test poisoned it: the data is still usable for assertions.
@@ -69,6 +71,7 @@ impl Shared {
             requests: Mutex::new(Vec::new()),
             faults: Mutex::new(Faults::default()),
             in_flight: Mutex::new((0, 0)),
+            write_latency: Mutex::new(Duration::ZERO),
         }
     }
 
@@ -107,6 +110,12 @@ impl Shared {
 
     /// Logs a request and decides whether a fault answers it: a crash beats queued failures.
     pub fn admit(&self, record: RequestRecord) -> Admission {
+        let write = matches!(record.method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE");
+        let latency = if write {
+            *lock(&self.write_latency)
+        } else {
+            Duration::ZERO
+        };
         let number = {
             let mut requests = lock(&self.requests);
             requests.push(record);
@@ -128,7 +137,11 @@ impl Shared {
                 format!("injected failure {code} (request {number})"),
             ));
         }
-        Admission::Serve(faults.delays.pop_front().unwrap_or_default())
+        Admission::Serve(faults.delays.pop_front().unwrap_or_default().max(latency))
+    }
+
+    pub fn set_write_latency(&self, latency: Duration) {
+        *lock(&self.write_latency) = latency;
     }
 
     pub fn answer_next(&self, n: usize, answer: RawAnswer) {
