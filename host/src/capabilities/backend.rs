@@ -6,6 +6,29 @@ use super::types::{
 };
 use serde_json::Value;
 
+/// A batch's answers in the batch's order: `places` holds the ones settled before the
+/// backend was asked (refused, unreadable) and `None` where `answers` fill in, in order.
+/// A place the backend left without an answer is `unavailable`, never silence.
+pub fn in_order<T, E: From<KubeError>>(
+    places: Vec<Option<Result<T, E>>>,
+    answers: impl IntoIterator<Item = Result<T, E>>,
+) -> Vec<Result<T, E>> {
+    let mut answers = answers.into_iter();
+    places
+        .into_iter()
+        .map(|place| {
+            place
+                .or_else(|| answers.next())
+                .unwrap_or_else(|| Err(no_answer().into()))
+        })
+        .collect()
+}
+
+/// What a batch says for an object its backend did not answer (a backend bug).
+pub fn no_answer() -> KubeError {
+    KubeError::Unavailable("the backend gave no answer for this object".into())
+}
+
 /// An object to create, as the guest's JSON text, and the object it names.
 #[derive(Clone, Debug)]
 pub struct Submitted {
@@ -57,18 +80,11 @@ pub trait KubeBackend: Send {
                 ))))),
             }
         }
-        let mut created = self.create_many(parsed, mode).into_iter();
-        answers
-            .into_iter()
-            .map(|answer| {
-                answer.unwrap_or_else(|| match created.next() {
-                    Some(result) => result.map(|v| v.to_string()),
-                    None => Err(KubeError::Unavailable(
-                        "the backend gave no answer for this object".into(),
-                    )),
-                })
-            })
-            .collect()
+        let created = self.create_many(parsed, mode);
+        in_order(
+            answers,
+            created.into_iter().map(|r| r.map(|v| v.to_string())),
+        )
     }
     /// Patches one object (or its subresource) and returns the result.
     fn patch(

@@ -8,7 +8,7 @@
 //! Names, namespaces and kinds longer than Kubernetes allows are `invalid` before the
 //! grants check, so an audit line is never longer than a few hundred bytes.
 
-use super::backend::{KubeBackend, Submitted};
+use super::backend::{KubeBackend, Submitted, in_order, no_answer};
 use super::deadline::Deadline;
 use super::grants::{self, Grants};
 use super::types::{
@@ -219,12 +219,7 @@ impl Host for KubeCtx {
         let mut answers = self
             .backend
             .create_texts(vec![submitted], create_mode(mode));
-        match answers.pop() {
-            Some(answer) => Ok(answer?),
-            None => Err(wit::KubeError::Unavailable(
-                "the backend gave no answer for this object".into(),
-            )),
-        }
+        Ok(answers.pop().unwrap_or_else(|| Err(no_answer()))?)
     }
 
     fn create_many(
@@ -246,21 +241,8 @@ impl Host for KubeCtx {
                 Err(e) => answers.push(Some(Err(e))),
             }
         }
-        let mut created = self
-            .backend
-            .create_texts(allowed, create_mode(mode))
-            .into_iter();
-        answers
-            .into_iter()
-            .map(|answer| {
-                answer.unwrap_or_else(|| match created.next() {
-                    Some(result) => result.map_err(Into::into),
-                    None => Err(wit::KubeError::Unavailable(
-                        "the backend gave no answer for this object".into(),
-                    )),
-                })
-            })
-            .collect()
+        let created = self.backend.create_texts(allowed, create_mode(mode));
+        in_order(answers, created.into_iter().map(|r| r.map_err(Into::into)))
     }
 
     fn patch(

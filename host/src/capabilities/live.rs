@@ -19,7 +19,7 @@
 //! `if_absent`, the existing object); a retried JSON patch may apply twice unless it
 //! starts with a `test` operation — guests that care should use one.
 
-use super::backend::{KubeBackend, Submitted};
+use super::backend::{KubeBackend, Submitted, in_order, no_answer};
 use super::types::{
     CreateMode, DeleteMode, KubeError, ListPage, ListQuery, ObjectRef, PatchKind, PatchOptions,
 };
@@ -300,11 +300,7 @@ impl KubeBackend for LiveBackend {
 
     fn create(&mut self, object: Value, mode: CreateMode) -> Result<Value, KubeError> {
         let mut created = self.create_many(vec![object], mode);
-        created.pop().unwrap_or_else(|| {
-            Err(KubeError::Unavailable(
-                "the backend gave no answer for this object".into(),
-            ))
-        })
+        created.pop().unwrap_or_else(|| Err(no_answer()))
     }
 
     fn create_many(
@@ -312,29 +308,23 @@ impl KubeBackend for LiveBackend {
         objects: Vec<Value>,
         mode: CreateMode,
     ) -> Vec<Result<Value, KubeError>> {
-        let submitted: Vec<Result<Submitted, KubeError>> = objects
+        let mut places = Vec::with_capacity(objects.len());
+        let mut readable = Vec::new();
+        for object in objects {
+            match ObjectRef::of(&object) {
+                Ok(target) => {
+                    let json = object.to_string();
+                    readable.push(Submitted { target, json });
+                    places.push(None);
+                }
+                Err(error) => places.push(Some(Err(error))),
+            }
+        }
+        let created = self.create_texts(readable, mode);
+        in_order(places, created)
             .into_iter()
-            .map(|object| {
-                let target = ObjectRef::of(&object)?;
-                Ok(Submitted {
-                    target,
-                    json: object.to_string(),
-                })
-            })
-            .collect();
-        let mut answers = self
-            .create_texts(submitted.iter().flatten().cloned().collect(), mode)
-            .into_iter();
-        submitted
-            .into_iter()
-            .map(|s| {
-                s?;
-                let text = answers.next().unwrap_or_else(|| {
-                    Err(KubeError::Unavailable(
-                        "the backend gave no answer for this object".into(),
-                    ))
-                })?;
-                serde_json::from_str(&text).map_err(|e| {
+            .map(|text| {
+                serde_json::from_str(&text?).map_err(|e| {
                     KubeError::Unavailable(format!("the created object is not JSON: {e}"))
                 })
             })
@@ -380,13 +370,7 @@ impl KubeBackend for LiveBackend {
         }
         answers
             .into_iter()
-            .map(|a| {
-                a.unwrap_or_else(|| {
-                    Err(KubeError::Unavailable(
-                        "the backend gave no answer for this object".into(),
-                    ))
-                })
-            })
+            .map(|a| a.unwrap_or_else(|| Err(no_answer())))
             .collect()
     }
 
