@@ -314,6 +314,55 @@ fn a_warm_run_maps_the_verified_entry_without_hashing_and_any_change_is_verified
 }
 
 #[test]
+fn grants_yaml_is_read_from_its_cached_json_form_until_it_changes() {
+    let (_tmp, dir) = common::hooks_copy();
+    let d = dir.to_str().unwrap();
+    let precompile = || {
+        let (code, _, stderr) = host(&["--hooks-dir", d, "precompile"], &[]);
+        assert_eq!(code, 0, "{stderr}");
+        stderr
+    };
+    precompile();
+    let cache = dir.join(".cache");
+    let entries = cache_entries(&cache, "json");
+    assert_eq!(entries.len(), 1, "precompile writes the manifest's entry");
+    // The entry is what a run reads: a name changed in it shows up.
+    let name = "control-plane-migration-state-sync";
+    let json = std::fs::read_to_string(&entries[0]).unwrap();
+    assert!(json.contains(name), "{json}");
+    std::fs::write(&entries[0], json.replace(name, "read-from-the-cache")).unwrap();
+    let stderr = precompile();
+    assert!(
+        stderr.contains(r#""guest":"read-from-the-cache""#),
+        "{stderr}"
+    );
+    // An entry that breaks a manifest rule is not used: the YAML is read again.
+    let broken = json.replace(r#""timeoutMs":2000"#, r#""timeoutMs":0"#);
+    assert_ne!(broken, json, "the state-sync guest sets timeoutMs: 2000");
+    std::fs::write(&entries[0], broken).unwrap();
+    let stderr = precompile();
+    assert!(stderr.contains(&format!(r#""guest":"{name}""#)), "{stderr}");
+    // Any write to grants.yaml, even of the same bytes, is read from the YAML.
+    std::fs::write(&entries[0], json.replace(name, "read-from-the-cache")).unwrap();
+    let grants = dir.join("grants.yaml");
+    std::fs::write(&grants, std::fs::read(&grants).unwrap()).unwrap();
+    let stderr = precompile();
+    assert!(stderr.contains(&format!(r#""guest":"{name}""#)), "{stderr}");
+    assert!(!stderr.contains("read-from-the-cache"), "{stderr}");
+    // An entry in a cache others can write to is never read.
+    let fresh = cache_entries(&cache, "json")
+        .into_iter()
+        .find(|e| *e != entries[0])
+        .expect("the changed grants.yaml has its own entry");
+    let json = std::fs::read_to_string(&fresh).unwrap();
+    std::fs::write(&fresh, json.replace(name, "read-from-the-cache")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let stderr = precompile();
+    assert!(!stderr.contains("read-from-the-cache"), "{stderr}");
+}
+
+#[test]
 fn replacing_a_guest_component_changes_behaviour_with_the_same_host() {
     let (_tmp, dir) = common::hooks_copy();
     let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "control-plane-migration", "namespace": "d8-sds-replicated-volume"}, "data": {"state": "stage3_started"}});

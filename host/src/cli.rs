@@ -2,17 +2,28 @@
 //! (`--config`, bare run), and the tools around them.
 
 use clap::{Parser, Subcommand};
+use std::ffi::OsString;
 use std::path::PathBuf;
+
+/// The hooks folder when `--hooks-dir` is not given (empty: unset).
+pub const HOOKS_DIR_ENV: &str = "WASM_HOOKS_DIR";
+/// The cache folder when `--cache-dir` is not given (empty: unset).
+pub const CACHE_DIR_ENV: &str = "WASM_HOOKS_CACHE_DIR";
+/// The recording folder when `--record` is not given (empty: off), so an SRE can turn
+/// recording on in Deckhouse's environment without touching the hook's command line.
+pub const RECORD_DIR_ENV: &str = "WASM_HOOKS_RECORD_DIR";
 
 /// Runs sandboxed WebAssembly guests as Deckhouse module hooks and as the migration Job.
 #[derive(Debug, Parser)]
 #[command(name = "wasm-hooks", version, about)]
 pub struct Cli {
-    /// The folder holding grants.yaml and the guest components [default: wasm-guests/ beside this binary]
-    #[arg(long, env = "WASM_HOOKS_DIR", global = true)]
+    /// The folder holding grants.yaml and the guest components [env: WASM_HOOKS_DIR; empty:
+    /// unset] [default: wasm-guests/ beside this binary]
+    #[arg(long, global = true)]
     pub hooks_dir: Option<PathBuf>,
-    /// Where precompiled components are kept [default: <hooks-dir>/.cache]
-    #[arg(long, env = "WASM_HOOKS_CACHE_DIR", global = true)]
+    /// Where precompiled components are kept [env: WASM_HOOKS_CACHE_DIR; empty: unset]
+    /// [default: <hooks-dir>/.cache]
+    #[arg(long, global = true)]
     pub cache_dir: Option<PathBuf>,
     /// Also write each hook run (`hook run N`, the shell protocol's bare run) as a test case
     /// folder in DIR, which `test DIR` replays; recording never changes the run
@@ -24,6 +35,56 @@ pub struct Cli {
     pub config: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Cli {
+    /// This process's command line, with the environment's fallbacks applied.
+    ///
+    /// Deckhouse's own calls (`hook list`, `hook config`, `hook run N`, `hook ready`,
+    /// `hook check`, with no options) are read directly: building clap's whole command
+    /// tree for them was a tenth of a warm hook run. Anything else goes to clap, which
+    /// reads those calls exactly the same way (tested).
+    pub fn from_process() -> Self {
+        let args: Vec<OsString> = std::env::args_os().collect();
+        let cli = args
+            .get(1..)
+            .and_then(Self::deckhouse_call)
+            .unwrap_or_else(|| Self::parse_from(args));
+        cli.with_env(|var| std::env::var_os(var))
+    }
+
+    /// The Cli of one of Deckhouse's calls, or None for any other command line.
+    fn deckhouse_call(args: &[OsString]) -> Option<Self> {
+        let args: Vec<&str> = args.iter().map(|a| a.to_str()).collect::<Option<_>>()?;
+        let hook = match args.as_slice() {
+            ["hook", "list"] => HookCommand::List,
+            ["hook", "config"] => HookCommand::Config,
+            ["hook", "ready"] => HookCommand::Ready,
+            ["hook", "check"] => HookCommand::Check,
+            ["hook", "run", index] if index.bytes().all(|b| b.is_ascii_digit()) => {
+                HookCommand::Run {
+                    index: index.parse().ok()?,
+                }
+            }
+            _ => return None,
+        };
+        Some(Self {
+            hooks_dir: None,
+            cache_dir: None,
+            record: None,
+            config: false,
+            command: Some(Command::Hook(hook)),
+        })
+    }
+
+    /// Fills the folders the command line left out from `env` (an empty value is unset).
+    pub fn with_env(mut self, env: impl Fn(&str) -> Option<OsString>) -> Self {
+        let from = |var: &str| env(var).filter(|v| !v.is_empty()).map(PathBuf::from);
+        self.hooks_dir = self.hooks_dir.or_else(|| from(HOOKS_DIR_ENV));
+        self.cache_dir = self.cache_dir.or_else(|| from(CACHE_DIR_ENV));
+        self.record = self.record.or_else(|| from(RECORD_DIR_ENV));
+        self
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -163,4 +224,70 @@ pub enum HookCommand {
     Ready,
     /// Validates the settings in SETTINGS_PATH.
     Check,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every call the fast path takes, and its near misses, read as clap reads them.
+    #[test]
+    fn deckhouse_calls_are_read_exactly_as_clap_reads_them() {
+        let lines: &[&[&str]] = &[
+            &["hook", "list"],
+            &["hook", "config"],
+            &["hook", "ready"],
+            &["hook", "check"],
+            &["hook", "run", "0"],
+            &["hook", "run", "12"],
+            &["hook", "run", "007"],
+            &["hook", "run", "+1"],
+            &["hook", "run", "-1"],
+            &["hook", "run", ""],
+            &["hook", "run", "99999999999999999999999"],
+            &["hook", "run"],
+            &["hook", "run", "1", "2"],
+            &["hook", "run", "1", "--hooks-dir", "/x"],
+            &["--hooks-dir", "/x", "hook", "list"],
+            &["hook", "list", "--record", "/r"],
+            &["hook"],
+            &["hook", "lists"],
+            &[],
+            &["--config"],
+        ];
+        let mut taken = 0;
+        for line in lines {
+            let args: Vec<OsString> = line.iter().map(OsString::from).collect();
+            let argv = std::iter::once(OsString::from("wasm-hooks")).chain(args.clone());
+            let clap = Cli::try_parse_from(argv).ok().map(|c| format!("{c:?}"));
+            // Anything the fast path declines goes to clap, so only what it takes matters.
+            if let Some(fast) = Cli::deckhouse_call(&args) {
+                assert_eq!(Some(format!("{fast:?}")), clap, "{line:?}");
+                taken += 1;
+            }
+        }
+        assert_eq!(
+            taken, 7,
+            "the four plain calls and `hook run` with 0, 12 and 007"
+        );
+    }
+
+    #[test]
+    fn an_empty_variable_is_unset_and_a_flag_wins_over_the_environment() {
+        let env = |var: &str| match var {
+            HOOKS_DIR_ENV => Some(OsString::from("/from-env")),
+            CACHE_DIR_ENV | RECORD_DIR_ENV => Some(OsString::new()),
+            _ => None,
+        };
+        let parsed = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("wasm-hooks").chain(args.iter().copied()))
+                .unwrap()
+                .with_env(env)
+        };
+        let cli = parsed(&["hook", "list"]);
+        assert_eq!(cli.hooks_dir, Some(PathBuf::from("/from-env")));
+        assert_eq!((cli.cache_dir, cli.record), (None, None));
+        let cli = parsed(&["--hooks-dir", "/flag", "hook", "list"]);
+        assert_eq!(cli.hooks_dir, Some(PathBuf::from("/flag")));
+    }
 }

@@ -1,11 +1,10 @@
 //! `wasm-hooks`: the Deckhouse hooks host. All logic lives in the library.
 
-use clap::Parser;
 use std::process::ExitCode;
 use wasm_hooks::{cli::Cli, commands, logging};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_process();
     match commands::run(&cli) {
         Ok(code) => code,
         Err(e) => {

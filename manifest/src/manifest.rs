@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 pub const MANIFEST_FILE: &str = "grants.yaml";
 
 /// The whole manifest.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Manifest {
     /// The module the hooks belong to.
@@ -22,7 +22,7 @@ pub struct Manifest {
 }
 
 /// The Deckhouse module the hooks belong to.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Module {
     /// The module's name (`sds-replicated-volume`).
@@ -44,7 +44,7 @@ pub enum World {
 }
 
 /// One guest.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Guest {
     /// The hook or job name Deckhouse and logs know it by.
@@ -378,10 +378,34 @@ pub enum ManifestError {
     },
 }
 
+impl ManifestError {
+    /// The same error, naming the file it came from.
+    #[cfg(feature = "yaml")]
+    fn at(self, file: &Path) -> Self {
+        match self {
+            Self::Parse { problem, .. } => Self::Parse {
+                path: file.to_path_buf(),
+                problem,
+            },
+            Self::Invalid { problem, .. } => Self::Invalid {
+                path: file.to_path_buf(),
+                problem,
+            },
+            other => other,
+        }
+    }
+}
+
 impl Manifest {
     /// Reads and checks `<dir>/grants.yaml`.
     #[cfg(feature = "yaml")]
     pub fn load(dir: &std::path::Path) -> Result<Self, ManifestError> {
+        Self::load_text(dir).map(|(manifest, _)| manifest)
+    }
+
+    /// [`Self::load`], also handing back the text it read (for a cache of the checked form).
+    #[cfg(feature = "yaml")]
+    pub fn load_text(dir: &std::path::Path) -> Result<(Self, String), ManifestError> {
         let path = dir.join(MANIFEST_FILE);
         let text =
             read_bounded(&path, MAX_MANIFEST_BYTES).map_err(|source| ManifestError::Read {
@@ -391,27 +415,37 @@ impl Manifest {
         if let Err(problem) = check_yaml_depth(&text, MAX_MANIFEST_DEPTH) {
             return Err(ManifestError::Invalid { path, problem });
         }
-        let mut manifest = Self::parse(&text).map_err(|e| match e {
-            ManifestError::Parse { problem, .. } => ManifestError::Parse {
-                path: path.clone(),
-                problem,
-            },
-            ManifestError::Invalid { problem, .. } => ManifestError::Invalid {
-                path: path.clone(),
-                problem,
-            },
-            other => other,
+        let manifest = Self::parse(&text).map_err(|e| e.at(&path))?;
+        Ok((manifest.placed_in(dir)?, text))
+    }
+
+    /// The manifest of `dir` from its JSON form (a cache of a `grants.yaml` that
+    /// [`Self::load`] accepted), checked by the same rules as the YAML.
+    pub fn from_json(text: &str, dir: &Path) -> Result<Self, ManifestError> {
+        let path = dir.join(MANIFEST_FILE);
+        let manifest: Manifest = serde_json::from_str(text).map_err(|e| ManifestError::Parse {
+            path: path.clone(),
+            problem: e.to_string(),
         })?;
-        manifest.dir = dir.to_path_buf();
-        for guest in &manifest.guests {
+        manifest
+            .check()
+            .map_err(|problem| ManifestError::Invalid { path, problem })?;
+        manifest.placed_in(dir)
+    }
+
+    /// Sets the folder and checks every component path against it (paths can change
+    /// without the manifest changing, so this runs on every load).
+    fn placed_in(mut self, dir: &Path) -> Result<Self, ManifestError> {
+        self.dir = dir.to_path_buf();
+        for guest in &self.guests {
             check_component_path(dir, &guest.component).map_err(|problem| {
                 ManifestError::Invalid {
-                    path: path.clone(),
+                    path: dir.join(MANIFEST_FILE),
                     problem: format!("guest {}: component {problem}", guest.name),
                 }
             })?;
         }
-        Ok(manifest)
+        Ok(self)
     }
 
     /// Parses and checks a manifest's text (errors carry an empty path).
@@ -530,7 +564,10 @@ pub const MAX_MANIFEST_DEPTH: usize = 32;
 pub fn read_bounded(path: &Path, max: u64) -> std::io::Result<String> {
     use std::io::Read;
     let file = std::fs::File::open(path)?;
-    let mut text = String::new();
+    // Sized from the file's length, the read takes one call instead of doubling from 32
+    // bytes (`take` hides the length std would otherwise use).
+    let expected = file.metadata().map_or(0, |m| m.len()).min(max + 1);
+    let mut text = String::with_capacity(usize::try_from(expected).unwrap_or(0) + 1);
     file.take(max + 1).read_to_string(&mut text)?;
     if text.len() as u64 > max {
         return Err(std::io::Error::new(

@@ -39,7 +39,10 @@ pub fn run(cli: &Cli, index: usize) -> Result<ExitCode> {
         index,
         count: hooks.len(),
     })?;
-    super::run_and_write(cli, &runtime, guest, format!("hook run {index}"))
+    let result = super::run_and_write(cli, &runtime, guest, format!("hook run {index}"));
+    // As in `run_and_write`: the process ends next, and the OS frees the engine faster.
+    std::mem::forget(runtime);
+    result
 }
 
 /// The readiness probe: runs the readiness guest (exit 1 when it fails). Without one,

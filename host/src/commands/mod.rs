@@ -13,9 +13,9 @@ pub mod verify;
 
 use crate::cli::{Cli, Command, HookCommand};
 use crate::deckhouse::record;
-use crate::deckhouse::run::{RunInputs, run as run_guest};
+use crate::deckhouse::run::{RunInputs, prepare, run_prepared};
 use crate::error::{HostError, Result};
-use crate::manifest::{Guest, Manifest};
+use crate::manifest::Guest;
 use crate::protocol::output::OutputPaths;
 use crate::runtime::cache::ComponentCache;
 use crate::runtime::guest::Runtime;
@@ -55,9 +55,11 @@ fn own_path() -> Option<PathBuf> {
 /// Loads the manifest and builds the runtime with its cache.
 pub fn runtime(cli: &Cli) -> Result<Runtime> {
     let dir = hooks_dir(cli)?;
-    let manifest = Manifest::load(&dir)?;
-    let cache = cli.cache_dir.clone().unwrap_or_else(|| dir.join(".cache"));
-    Ok(Runtime::new(manifest, ComponentCache::new(Some(cache))))
+    let cache = ComponentCache::new(Some(
+        cli.cache_dir.clone().unwrap_or_else(|| dir.join(".cache")),
+    ));
+    let manifest = cache.manifest(&dir)?;
+    Ok(Runtime::new(manifest, cache))
 }
 
 /// One hook run with Deckhouse's files: runs `guest`, writes its outputs (all or
@@ -71,18 +73,18 @@ pub fn run_and_write(
     command: String,
 ) -> Result<ExitCode> {
     let inputs = RunInputs::from_env()?;
-    let outcome = run_guest(runtime, guest, &inputs);
+    let (outcome, prepared) = match prepare(runtime, guest) {
+        Ok(prepared) => (
+            run_prepared(runtime, guest, &prepared, &inputs),
+            Some(prepared),
+        ),
+        Err(e) => (Err(e), None),
+    };
     let written = match &outcome {
         Ok(output) => output.write(&OutputPaths::from_env()),
         Err(_) => Ok(()),
     };
-    // Read here rather than by clap: an empty variable must mean "off", never a failed run.
-    let record_dir = cli.record.clone().or_else(|| {
-        std::env::var_os(record::RECORD_DIR_ENV)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    });
-    if let Some(dir) = &record_dir {
+    if let Some(dir) = &cli.record {
         let run = record::Run {
             guest,
             command,
@@ -92,6 +94,9 @@ pub fn run_and_write(
         };
         record::record(dir, &run);
     }
+    // The process ends right after a hook run: the OS takes back the linked guest's code
+    // and tables faster than their destructors would (a few percent of a warm run).
+    std::mem::forget(prepared);
     outcome?;
     written?;
     Ok(ExitCode::SUCCESS)

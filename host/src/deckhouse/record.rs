@@ -21,8 +21,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-/// The environment variable an SRE sets in Deckhouse to record every hook run.
-pub const RECORD_DIR_ENV: &str = "WASM_HOOKS_RECORD_DIR";
 /// Largest recording written: the run's inputs and outputs together, as files.
 pub const MAX_RECORDING_BYTES: usize = 16 << 20;
 /// Recordings kept in a folder; before a new one is written the oldest go.

@@ -17,8 +17,15 @@
 //! which no user can set back) to its content key and records the entry's own identity
 //! when it was verified. Only when both identities still match is the entry mapped
 //! without hashing; anything else takes the hashing path above and rewrites the index.
+//!
+//! The manifest is kept the same way: parsing grants.yaml's YAML was a tenth of a warm
+//! run, so `<meta>.manifest.json` holds the same document as JSON, named by grants.yaml's
+//! path and identity. JSON carries no more than the YAML did: the manifest is still
+//! deserialized and checked by the same rules on every run, and an entry is written only
+//! when it reads back as exactly the manifest the YAML gave.
 
 use crate::logging;
+use crate::manifest::{MANIFEST_FILE, MAX_MANIFEST_BYTES, Manifest, ManifestError};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -93,6 +100,71 @@ impl ComponentCache {
     }
 }
 
+impl ComponentCache {
+    /// The manifest of the hooks folder `hooks`: from its JSON entry when grants.yaml is
+    /// the very file it was made from, else read from the YAML (and the entry written).
+    pub fn manifest(&self, hooks: &Path) -> Result<Manifest, ManifestError> {
+        let file = hooks.join(MANIFEST_FILE);
+        if let Some(dir) = &self.dir {
+            // As a component entry would: so `precompile` at image build writes this entry too.
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let entry = match (&self.dir, std::fs::metadata(&file)) {
+            (Some(dir), Ok(meta)) if trusted(dir).is_ok() => Some(dir.join(format!(
+                "{}.manifest.json",
+                file_key(&file, &meta, "manifest")
+            ))),
+            _ => None,
+        };
+        if let Some(entry) = &entry
+            && trusted(entry).is_ok()
+            && let Ok(json) = crate::manifest::read_bounded(entry, 2 * MAX_MANIFEST_BYTES)
+            && let Ok(manifest) = Manifest::from_json(&json, hooks)
+        {
+            return Ok(manifest);
+        }
+        let (manifest, yaml) = Manifest::load_text(hooks)?;
+        if let (Some(dir), Some(entry)) = (&self.dir, &entry) {
+            store_manifest(dir, entry, &manifest, &yaml);
+        }
+        Ok(manifest)
+    }
+}
+
+/// Writes the JSON form of `yaml`, only when it reads back as exactly `manifest`; a
+/// failure only costs the next run its YAML parse.
+fn store_manifest(dir: &Path, entry: &Path, manifest: &Manifest, yaml: &str) {
+    let json = serde_yaml::from_str::<serde_json::Value>(yaml)
+        .ok()
+        .map(|value| value.to_string());
+    let faithful = json
+        .as_deref()
+        .and_then(|json| Manifest::from_json(json, &manifest.dir).ok())
+        .is_some_and(|again| again == *manifest);
+    let written = match json {
+        Some(json) if faithful => write_atomic(dir, entry, json.as_bytes()),
+        _ => Err("its JSON form does not read back as the same manifest".into()),
+    };
+    if let Err(reason) = written {
+        logging::debug(
+            "manifest cache not written; parsing grants.yaml again next run",
+            &[("reason", reason.into())],
+        );
+    }
+}
+
+/// A cache file name for `path` as it is now (its path and identity) in one role: 128
+/// bits of two SipHashes, which need no CPU feature probe (a probe is a VM exit on most
+/// nodes).
+fn file_key(path: &Path, meta: &std::fs::Metadata, role: &str) -> String {
+    let half = |seed: u8| {
+        let mut hasher = DefaultHasher::new();
+        (seed, role, path, identity(meta)).hash(&mut hasher);
+        hasher.finish()
+    };
+    format!("{:016x}{:016x}", half(0), half(1))
+}
+
 /// A file's identity: what changes whenever its content may have.
 fn identity(meta: &std::fs::Metadata) -> String {
     format!(
@@ -120,11 +192,8 @@ impl Index {
     /// The index entry for the component at `component`; None when it cannot be inspected.
     fn of(engine: &Engine, dir: &Path, component: &Path) -> Option<Self> {
         let meta = std::fs::metadata(component).ok()?;
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(component.as_os_str().as_encoded_bytes());
-        hasher.update(identity(&meta).as_bytes());
-        hasher.update(&engine_hash(engine).to_le_bytes());
-        let name = format!("{}.idx", &hasher.finalize().to_hex()[..32]);
+        let role = format!("component for engine {:016x}", engine_hash(engine));
+        let name = format!("{}.idx", file_key(component, &meta, &role));
         Some(Self {
             path: dir.join(name),
         })

@@ -2,7 +2,7 @@
 //! component size and one whole `hook run`, warm and cold, measured exactly like the Rust
 //! guest's rows, with the same host binary and the same example, next to the Rust numbers.
 
-use super::{HOOK_RUN, measure, run_once};
+use super::{CACHE_DIR_ENV, HOOK_RUN, HOOKS_DIR_ENV, measure, run_once};
 use anyhow::{Context, Result};
 use std::path::Path;
 use std::process::Command;
@@ -30,8 +30,8 @@ pub fn table(dist: &Path, runs: usize, inputs: &Inputs, work: &Path, rust: Rust)
     .context("building the Python guest (guests-py/build.sh)")?;
     let cache = work.join("python-cache");
     let host = Invocation::new(dist.join("wasm-hooks"))
-        .hooks_dir(&guests)
-        .cache_dir(Some(cache.clone()))
+        .env(HOOKS_DIR_ENV, guests.to_string_lossy())
+        .env(CACHE_DIR_ENV, cache.to_string_lossy())
         .env("LOG_LEVEL", "error");
     run_once(&host, HOOK_RUN, inputs)?; // fills the cache
     let warm = measure(runs, || run_once(&host, HOOK_RUN, inputs))?;
