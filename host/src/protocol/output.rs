@@ -110,6 +110,9 @@ impl RunOutput {
     }
 }
 
+/// Most an output file may hold before the run, kept to put back if a write fails.
+const MAX_HELD_BYTES: u64 = 16 << 20;
+
 /// An output file opened for writing, with what it held before (to put back on failure).
 struct Target {
     path: PathBuf,
@@ -147,7 +150,18 @@ impl Target {
                     (file, Before::Special)
                 } else {
                     let mut held = Vec::new();
-                    file.read_to_end(&mut held).map_err(fail)?;
+                    (&mut file)
+                        .take(MAX_HELD_BYTES + 1)
+                        .read_to_end(&mut held)
+                        .map_err(fail)?;
+                    if held.len() as u64 > MAX_HELD_BYTES {
+                        return Err(fail(std::io::Error::new(
+                            ErrorKind::InvalidData,
+                            format!(
+                                "it already holds more than {MAX_HELD_BYTES} bytes, which a failed write could not put back; Deckhouse creates every output file empty, so point the variable at an empty or new file"
+                            ),
+                        )));
+                    }
                     (file, Before::Held(held))
                 }
             }
@@ -306,6 +320,38 @@ mod tests {
         assert_eq!(
             std::fs::read_to_string(&values).unwrap(),
             "[{\"op\":\"add\"}]\n"
+        );
+    }
+
+    #[test]
+    fn an_output_file_too_big_to_put_back_is_refused_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let values = dir.path().join("values.json");
+        std::fs::write(&values, "").unwrap();
+        let metrics = dir.path().join("metrics.json");
+        let big = std::fs::File::create(&metrics).unwrap();
+        big.set_len(MAX_HELD_BYTES + 1).unwrap();
+        let output = RunOutput {
+            values_patch: vec![serde_json::json!({"op": "add"})],
+            metrics: vec![serde_json::json!({})],
+            ..RunOutput::default()
+        };
+        let error = output
+            .write(&OutputPaths {
+                values_patch: Some(values.clone()),
+                metrics: Some(metrics.clone()),
+                ..OutputPaths::default()
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("metrics.json") && error.contains("empty"),
+            "{error}"
+        );
+        assert_eq!(std::fs::read_to_string(&values).unwrap(), "");
+        assert_eq!(
+            std::fs::metadata(&metrics).unwrap().len(),
+            MAX_HELD_BYTES + 1
         );
     }
 }
