@@ -28,7 +28,7 @@
 //! The WIT bindings of `wit/hooks.wit` are generated once, here, and only for
 //! `wasm32`; the SDK itself exports nothing, so any number of guests can depend on it.
 //! Everything an author touches is plain Rust: the imports sit behind the [`Host`] trait,
-//! so a hook runs natively in unit tests, and the `testing` feature's [`testkit`] runs it
+//! so a hook runs natively in unit tests, and the `testing` feature's `testkit` module runs it
 //! against a YAML cluster state or a golden fixture folder, as the host would.
 //!
 //! [module-sdk]: https://github.com/deckhouse/module-sdk
