@@ -49,15 +49,13 @@ pub fn run(args: &[String]) -> Result<()> {
         let _ = std::fs::remove_dir_all(&cache);
         run_once(&wasm, HOOK_RUN, &inputs)
     })?;
-    let native = |target: &str| {
+    let time_native = |target: &str| {
         let binary = root.join(target).join("release/native-state-sync");
-        let native = Invocation::new(binary).env("LOG_LEVEL", "error");
-        measure(runs, || run_once(&native, &[], &inputs))
+        let baseline = Invocation::new(binary).env("LOG_LEVEL", "error");
+        measure(runs, || run_once(&baseline, &[], &inputs))
     };
-    let (native, dynamic) = (
-        native("target/native-static")?,
-        native("target/native-dynamic")?,
-    );
+    let native = time_native("target/native-static")?;
+    let dynamic = time_native("target/native-dynamic")?;
     let table = table(runs, warm, cold, native, dynamic);
     let python = python::table(
         &hooks,

@@ -105,18 +105,15 @@ impl ComponentCache {
     /// the very file it was made from, else read from the YAML (and the entry written).
     pub fn manifest(&self, hooks: &Path) -> Result<Manifest, ManifestError> {
         let file = hooks.join(MANIFEST_FILE);
-        if let Some(dir) = &self.dir {
-            // As a component entry would: so `precompile` at image build writes this entry too.
-            let _ = std::fs::create_dir_all(dir);
-        }
         let entry = match (&self.dir, std::fs::metadata(&file)) {
-            (Some(dir), Ok(meta)) if trusted(dir).is_ok() => Some(dir.join(format!(
+            (Some(dir), Ok(meta)) => Some(dir.join(format!(
                 "{}.manifest.json",
                 file_key(&file, &meta, "manifest")
             ))),
             _ => None,
         };
-        if let Some(entry) = &entry
+        let dir_trust = self.dir.as_deref().map(trusted);
+        if let (Some(Ok(())), Some(entry)) = (&dir_trust, &entry)
             && trusted(entry).is_ok()
             && let Ok(json) = crate::manifest::read_bounded(entry, 2 * MAX_MANIFEST_BYTES)
             && let Ok(manifest) = Manifest::from_json(&json, hooks)
@@ -125,7 +122,11 @@ impl ComponentCache {
         }
         let (manifest, yaml) = Manifest::load_text(hooks)?;
         if let (Some(dir), Some(entry)) = (&self.dir, &entry) {
-            store_manifest(dir, entry, &manifest, &yaml);
+            // Created here, as a component entry's store would: so `precompile` at image
+            // build writes this entry too. A warm run never gets here.
+            if std::fs::create_dir_all(dir).is_ok() && trusted(dir).is_ok() {
+                store_manifest(dir, entry, &manifest, &yaml);
+            }
         }
         Ok(manifest)
     }
