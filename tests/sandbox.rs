@@ -87,6 +87,43 @@ fn no_filesystem() {
     }
 }
 
+/// The `wasi` field of each "guest prepared" debug line of `hook config` over `dir`.
+fn wasi_linked(dir: &Path) -> Vec<(String, String)> {
+    let (code, _, stderr) = common::host(
+        &["--hooks-dir", dir.to_str().unwrap(), "hook", "config"],
+        &[("LOG_LEVEL", "debug")],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["msg"] == "guest prepared")
+        .map(|l| {
+            (
+                l["guest"].as_str().unwrap().into(),
+                l["wasi"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_guest_is_linked_only_the_wasi_it_imports_unless_it_needs_files_or_sockets() {
+    // The shipped Rust guests import only stdio, environment and exit (the render planner
+    // nothing), so their linkers get just those interfaces.
+    let shipped = wasi_linked(&guest_artifacts::hooks_dir());
+    assert_eq!(shipped.len(), 2, "{shipped:?}");
+    assert!(
+        shipped.iter().all(|(_, wasi)| wasi == "Imported"),
+        "{shipped:?}"
+    );
+    // The misbehaving guest imports the filesystem and sockets (to show they fail), so it
+    // gets all of WASI, linked by wasmtime-wasi itself; no_filesystem and no_network show
+    // that changes nothing it can reach.
+    let (_t, dir) = hooks();
+    assert_eq!(wasi_linked(&dir), [("misbehave".into(), "All".into())]);
+}
+
 #[test]
 fn no_environment_or_args() {
     let (_t, dir) = hooks();

@@ -10,3 +10,4 @@ pub mod guest;
 pub mod limiter;
 pub mod state;
 pub mod stdio;
+pub mod wasi;
