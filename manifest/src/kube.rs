@@ -56,10 +56,18 @@ impl ObjectRef {
                     ))
                 })
         };
-        if !object.is_object() {
-            return Err(KubeError::Invalid(
-                "a Kubernetes object must be a JSON object".into(),
-            ));
+        let got = match object {
+            Value::Object(_) => None,
+            Value::Null => Some("null"),
+            Value::Bool(_) => Some("a boolean"),
+            Value::Number(_) => Some("a number"),
+            Value::String(_) => Some("a string"),
+            Value::Array(_) => Some("an array"),
+        };
+        if let Some(got) = got {
+            return Err(KubeError::Invalid(format!(
+                "a Kubernetes object must be a JSON object, got {got}"
+            )));
         }
         Ok(Self {
             api_version: field("/apiVersion", "apiVersion")?,

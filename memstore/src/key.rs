@@ -1,76 +1,15 @@
-//! The identity of a stored object.
+//! The identity of a stored object: the one `ObjectRef` the host, the SDK and the tests
+//! share, so a key read here is the object a backend or a guest names.
 
 use crate::StoreError;
+pub use hooks_manifest::kube::ObjectRef as Key;
 use serde_json::Value;
 
-/// Names one object; ordering gives lists their (namespace, name) order within a kind.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Key {
-    pub api_version: String,
-    pub kind: String,
-    pub namespace: Option<String>,
-    pub name: String,
-}
-
-impl Key {
-    /// Reads apiVersion, kind, metadata.namespace and metadata.name out of an object.
-    ///
-    /// An empty namespace counts as none (cluster-scoped), as the API server treats it.
-    pub fn of(object: &Value) -> Result<Key, StoreError> {
-        if !object.is_object() {
-            return Err(StoreError::Invalid(format!(
-                "a Kubernetes object must be a JSON object, got {}",
-                kind_of(object)
-            )));
-        }
-        Ok(Key {
-            api_version: required(object, "/apiVersion", "apiVersion")?,
-            kind: required(object, "/kind", "kind")?,
-            namespace: object
-                .pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned),
-            name: required(object, "/metadata/name", "metadata.name")?,
-        })
-    }
-}
-
-impl std::fmt::Display for Key {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.namespace {
-            Some(ns) => write!(
-                f,
-                "{} {}/{} ({})",
-                self.kind, ns, self.name, self.api_version
-            ),
-            None => write!(f, "{} {} ({})", self.kind, self.name, self.api_version),
-        }
-    }
-}
-
-fn required(object: &Value, pointer: &str, what: &str) -> Result<String, StoreError> {
-    object
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            StoreError::Invalid(format!(
-                "object has no {what} (a non-empty string is required)"
-            ))
-        })
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
+/// [`Key::of`] with the store's error: reads apiVersion, kind, metadata.namespace and
+/// metadata.name out of an object (an empty namespace is none, as the API server treats
+/// it); anything missing is `Invalid`, naming the field.
+pub fn key_of(object: &Value) -> Result<Key, StoreError> {
+    Key::of(object).map_err(|e| StoreError::Invalid(e.message().to_owned()))
 }
 
 #[cfg(test)]
@@ -80,7 +19,7 @@ mod tests {
 
     #[test]
     fn reads_all_four_fields() {
-        let key = Key::of(&json!({"apiVersion": "v1", "kind": "ConfigMap",
+        let key = key_of(&json!({"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": "a", "namespace": "ns"}}))
         .unwrap();
         assert_eq!(key.namespace.as_deref(), Some("ns"));
@@ -89,7 +28,7 @@ mod tests {
 
     #[test]
     fn empty_namespace_is_cluster_scoped() {
-        let key = Key::of(&json!({"apiVersion": "v1", "kind": "Node",
+        let key = key_of(&json!({"apiVersion": "v1", "kind": "Node",
             "metadata": {"name": "n", "namespace": ""}}))
         .unwrap();
         assert_eq!(key.namespace, None);
@@ -117,7 +56,7 @@ mod tests {
             ),
             (json!({"apiVersion": "v1", "kind": "A"}), "metadata.name"),
         ] {
-            match Key::of(&object) {
+            match key_of(&object) {
                 Err(StoreError::Invalid(message)) => {
                     assert!(message.contains(missing), "{message}")
                 }
@@ -129,7 +68,7 @@ mod tests {
     #[test]
     fn non_objects_are_invalid() {
         assert!(
-            matches!(Key::of(&json!([1])), Err(StoreError::Invalid(m)) if m.contains("an array"))
+            matches!(key_of(&json!([1])), Err(StoreError::Invalid(m)) if m.contains("an array"))
         );
     }
 }

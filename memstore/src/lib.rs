@@ -10,7 +10,7 @@ mod meta;
 mod selector;
 mod store;
 
-pub use key::Key;
+pub use key::{Key, key_of};
 pub use selector::Selector;
 pub use store::{PageQuery, Store};
 
@@ -26,4 +26,16 @@ pub enum StoreError {
     /// Malformed object, patch or label selector.
     #[error("invalid: {0}")]
     Invalid(String),
+}
+
+/// What a backend over the store answers its caller: each store error is the API
+/// server's answer of the same kind.
+impl From<StoreError> for hooks_manifest::kube::KubeError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(m) => Self::NotFound(m),
+            StoreError::Conflict(m) => Self::Conflict(m),
+            StoreError::Invalid(m) => Self::Invalid(m),
+        }
+    }
 }

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 pub fn metadata(object: &mut Value) -> &mut Map<String, Value> {
     let root = object
         .as_object_mut()
-        .expect("Key::of accepted only JSON objects");
+        .expect("key_of accepted only JSON objects");
     let entry = root.entry("metadata").or_insert_with(|| json!({}));
     if !entry.is_object() {
         *entry = json!({});

@@ -1,6 +1,6 @@
 //! The store itself: one map of objects plus the cluster-wide resourceVersion counter.
 
-use crate::{Key, Selector, StoreError, meta};
+use crate::{Key, Selector, StoreError, key_of, meta};
 use serde_json::Value;
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -103,7 +103,7 @@ impl Store {
     /// real cluster load as they are.
     pub fn create(&mut self, mut object: Value) -> Result<Value, StoreError> {
         self.count();
-        let key = Key::of(&object)?;
+        let key = key_of(&object)?;
         if self.objects.contains_key(&key) {
             return Err(StoreError::Conflict(format!("{key} already exists")));
         }
@@ -116,7 +116,7 @@ impl Store {
     /// Replaces an object. A resourceVersion in `object` is a precondition.
     pub fn update(&mut self, object: Value) -> Result<Value, StoreError> {
         self.count();
-        let key = Key::of(&object)?;
+        let key = key_of(&object)?;
         let old = self.objects.get(&key).ok_or_else(|| not_found(&key))?;
         check_precondition(&key, old, meta::resource_version(&object))?;
         Ok(self.replace(key, object))
@@ -221,7 +221,7 @@ fn check_precondition(key: &Key, stored: &Value, expected: Option<&str>) -> Resu
 }
 
 fn check_identity(key: &Key, patched: &Value) -> Result<(), StoreError> {
-    match Key::of(patched) {
+    match key_of(patched) {
         Ok(after) if after == *key => Ok(()),
         Ok(after) => Err(StoreError::Invalid(format!(
             "patch would turn {key} into {after}; apiVersion, kind, metadata.name and metadata.namespace cannot change"

@@ -31,7 +31,7 @@ struct DryRun<'a> {
 impl DryRun<'_> {
     fn judge(&self, object: &Value, mode: CreateMode) -> Result<Value, KubeError> {
         self.creates.set(self.creates.get() + 1);
-        let key = kube_memstore::Key::of(object).map_err(crate::support::cluster::kube)?;
+        let key = kube_memstore::Key::of(object)?;
         if let Ok(existing) = self.inner.cluster().store.get(&key) {
             return match mode {
                 CreateMode::IfNotExists => Ok(existing),

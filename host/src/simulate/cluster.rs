@@ -6,7 +6,7 @@ use crate::capabilities::types::apply_patch;
 use crate::capabilities::types::{
     CreateMode, DeleteMode, KubeError, ListPage, ListQuery, ObjectRef, PatchKind, PatchOptions,
 };
-use kube_memstore::{Key, Store, StoreError};
+use kube_memstore::{Key, Store, StoreError, key_of};
 use serde_json::Value;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -78,17 +78,9 @@ fn key(target: &ObjectRef) -> Key {
     }
 }
 
-fn kube_error(e: StoreError) -> KubeError {
-    match e {
-        StoreError::NotFound(m) => KubeError::NotFound(m),
-        StoreError::Conflict(m) => KubeError::Conflict(m),
-        StoreError::Invalid(m) => KubeError::Invalid(m),
-    }
-}
-
 impl KubeBackend for StoreBackend {
     fn get(&mut self, target: &ObjectRef) -> Result<Value, KubeError> {
-        self.enter()?.get(&key(target)).map_err(kube_error)
+        self.enter()?.get(&key(target)).map_err(KubeError::from)
     }
 
     fn list(&mut self, query: &ListQuery) -> Result<ListPage, KubeError> {
@@ -102,17 +94,17 @@ impl KubeBackend for StoreBackend {
                 query.namespace.as_deref(),
                 None,
             )
-            .map_err(kube_error)?;
+            .map_err(KubeError::from)?;
         query.page(&of_kind)
     }
 
     fn create(&mut self, object: Value, mode: CreateMode) -> Result<Value, KubeError> {
         let mut store = self.enter()?;
-        let id = Key::of(&object).map_err(kube_error)?;
+        let id = Key::of(&object)?;
         match (store.get(&id), mode) {
             (Ok(existing), CreateMode::IfNotExists) => Ok(existing),
-            (Ok(_), CreateMode::OrUpdate) => store.update(object).map_err(kube_error),
-            _ => store.create(object).map_err(kube_error),
+            (Ok(_), CreateMode::OrUpdate) => store.update(object).map_err(KubeError::from),
+            _ => store.create(object).map_err(KubeError::from),
         }
     }
 
@@ -132,14 +124,14 @@ impl KubeBackend for StoreBackend {
         };
         match result {
             Err(StoreError::NotFound(_)) if ignore_missing => Ok(patch),
-            other => other.map_err(kube_error),
+            other => other.map_err(KubeError::from),
         }
     }
 
     fn delete(&mut self, target: &ObjectRef, _mode: DeleteMode) -> Result<(), KubeError> {
         match self.enter()?.delete(&key(target)) {
             Ok(_) | Err(StoreError::NotFound(_)) => Ok(()),
-            Err(e) => Err(kube_error(e)),
+            Err(e) => Err(e.into()),
         }
     }
 }
@@ -165,7 +157,7 @@ pub fn apply_operation(store: &mut Store, op: &Value) -> Result<(), String> {
         },
         "CreateOrUpdate" => {
             let object = op["object"].clone();
-            let id = Key::of(&object).map_err(fail)?;
+            let id = key_of(&object).map_err(fail)?;
             match store.get(&id) {
                 Ok(_) => store.update(object).map(drop).map_err(fail),
                 Err(_) => store.create(object).map(drop).map_err(fail),

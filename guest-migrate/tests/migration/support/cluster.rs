@@ -91,14 +91,6 @@ pub fn key(object: &ObjectRef) -> Key {
     }
 }
 
-pub fn kube(error: StoreError) -> KubeError {
-    match error {
-        StoreError::NotFound(m) => KubeError::NotFound(m),
-        StoreError::Conflict(m) => KubeError::Conflict(m),
-        StoreError::Invalid(m) => KubeError::Invalid(m),
-    }
-}
-
 /// Where a page ends: the (namespace, name) of its last object, as JSON.
 fn position(object: &Value) -> (Option<String>, String) {
     let text = |p: &str| object.pointer(p).and_then(Value::as_str).map(str::to_owned);
@@ -110,7 +102,7 @@ fn position(object: &Value) -> (Option<String>, String) {
 
 impl StoreCluster {
     pub fn get(&mut self, object: &ObjectRef) -> Result<Value, KubeError> {
-        self.store.get(&key(object)).map_err(kube)
+        self.store.get(&key(object)).map_err(KubeError::from)
     }
 
     pub fn list(&mut self, q: &ListQuery) -> Result<ListPage, KubeError> {
@@ -142,13 +134,13 @@ impl StoreCluster {
     pub fn create(&mut self, object: &Value, mode: CreateMode) -> Result<Value, KubeError> {
         match (mode, self.store.create(object.clone())) {
             (CreateMode::IfNotExists, Err(StoreError::Conflict(_))) => {
-                let existing = Key::of(object).map_err(kube)?;
-                self.store.get(&existing).map_err(kube)
+                let existing = Key::of(object)?;
+                self.store.get(&existing).map_err(KubeError::from)
             }
             (CreateMode::OrUpdate, Err(StoreError::Conflict(_))) => {
-                self.store.update(object.clone()).map_err(kube)
+                self.store.update(object.clone()).map_err(KubeError::from)
             }
-            (_, other) => other.map_err(kube),
+            (_, other) => other.map_err(KubeError::from),
         }
     }
 
@@ -165,14 +157,14 @@ impl StoreCluster {
         };
         match result {
             Err(StoreError::NotFound(_)) if options.ignore_missing_object => Ok(json!({})),
-            other => other.map_err(kube),
+            other => other.map_err(KubeError::from),
         }
     }
 
     pub fn delete(&mut self, object: &ObjectRef) -> Result<(), KubeError> {
         match self.store.delete(&key(object)) {
             Ok(_) | Err(StoreError::NotFound(_)) => Ok(()),
-            Err(other) => Err(kube(other)),
+            Err(other) => Err(other.into()),
         }
     }
 
@@ -197,7 +189,7 @@ impl StoreCluster {
                 q.namespace.as_deref(),
                 q.label_selector.as_deref(),
             )
-            .map_err(kube)?;
+            .map_err(KubeError::from)?;
         let objects = Rc::new(objects);
         self.cache = Some(Listing {
             query: id,
