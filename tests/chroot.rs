@@ -1,7 +1,12 @@
-//! The real host binary in Deckhouse's hook chroot: the module folder, /tmp, /dev/null,
-//! read-only /usr /bin /lib /lib64, the single file /proc/sys/kernel/cap_last_cap, and no
-//! /proc, /sys or /etc. Discovery, config, precompile and a full run must all work there,
-//! finding the hooks folder from argv[0] alone.
+//! The host binary as it ships (`cargo xtask dist`: release, static, non-PIE) in
+//! Deckhouse's hook chroot: the module folder, /tmp, /dev/null, read-only /usr /bin /lib
+//! /lib64, the single file /proc/sys/kernel/cap_last_cap, and no /proc, /sys or /etc.
+//! Discovery, config, precompile and a full run must all work there, finding the hooks
+//! folder from argv[0] alone.
+//!
+//! The shipped binary, not the tests' build: a static binary resolves some things
+//! differently. Its getrandom could not find glibc's function and read /dev/urandom,
+//! which the chroot lacks, so every run panicked there while the dynamic test build passed.
 //!
 //! Needs root (CI runs as root). Without it the test fails, saying why; set
 //! `WASM_HOOKS_NO_CHROOT=1` to skip it on purpose, which it reports loudly.
@@ -9,7 +14,9 @@
 mod common;
 
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
 use wasm_hooks::deckhouse::invoke::{Chroot, Inputs, Invocation, inputs_from_folder, parse_stream};
 
 /// Where the module sits inside the chroot, as Deckhouse lays out downloaded modules.
@@ -25,13 +32,36 @@ fn chroot_allowed() -> bool {
     true
 }
 
-/// A chroot with the module's hooks folder (the test binary plus the built guests).
+/// `dist/hooks/` as `cargo xtask dist` builds it, once per test binary.
+fn shipped_hooks() -> &'static Path {
+    static DIST: OnceLock<PathBuf> = OnceLock::new();
+    DIST.get_or_init(|| {
+        let root = guest_artifacts::root();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = Command::new(cargo)
+            .current_dir(&root)
+            .args(["xtask", "dist"])
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "cargo xtask dist failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        root.join("dist/hooks")
+    })
+}
+
+/// A chroot with the module's hooks folder, as `cargo xtask dist` lays it out.
 fn module_chroot() -> (tempfile::TempDir, Invocation) {
     let root = tempfile::tempdir().unwrap();
     let chroot = Chroot::prepare(root.path()).unwrap_or_else(|e| panic!("cannot lay out Deckhouse's hook chroot: {e}; this test needs root (set WASM_HOOKS_NO_CHROOT=1 to skip it knowingly)"));
     let hooks = root.path().join(MODULE).join("hooks");
-    guest_artifacts::copy_hooks_dir(&hooks.join("wasm-guests")).unwrap();
-    std::fs::copy(common::HOST, hooks.join("wasm-hooks")).unwrap();
+    let dist = shipped_hooks();
+    guest_artifacts::copy_files(&dist.join("wasm-guests"), &hooks.join("wasm-guests")).unwrap();
+    std::fs::copy(dist.join("wasm-hooks"), hooks.join("wasm-hooks")).unwrap();
     assert!(
         !root.path().join("proc/self").exists()
             && !root.path().join("etc").exists()

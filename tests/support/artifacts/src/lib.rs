@@ -17,8 +17,13 @@ pub fn hooks_dir() -> PathBuf {
 
 /// Copies the hooks folder (without any cache) into `to`, for a test to modify.
 pub fn copy_hooks_dir(to: &Path) -> std::io::Result<()> {
+    copy_files(Path::new(HOOKS_DIR), to)
+}
+
+/// Copies the files of `from` (not its folders, so no cache) into `to`.
+pub fn copy_files(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(HOOKS_DIR)? {
+    for entry in std::fs::read_dir(from)? {
         let entry = entry?;
         if entry.file_type()?.is_file() {
             std::fs::copy(entry.path(), to.join(entry.file_name()))?;
