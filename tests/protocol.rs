@@ -314,6 +314,58 @@ fn a_warm_run_maps_the_verified_entry_without_hashing_and_any_change_is_verified
 }
 
 #[test]
+fn a_cache_beyond_its_bounds_loses_its_entries_used_longest_ago_when_a_run_writes() {
+    use wasm_hooks::runtime::cache::MAX_CACHE_ENTRIES;
+    let (_tmp, dir) = common::hooks_copy();
+    let d = dir.to_str().unwrap();
+    let cache = dir.join(".cache");
+    std::fs::create_dir(&cache).unwrap();
+    // Indexes of components long gone, last used a month ago and older: more than the cache
+    // keeps, with a file this cache did not name among them.
+    let month = std::time::Duration::from_secs(30 * 24 * 3600);
+    let stale = MAX_CACHE_ENTRIES + 40;
+    for i in 0..stale {
+        let file = cache.join(format!("{i:032x}.idx"));
+        std::fs::write(&file, "gone\n").unwrap();
+        let at = std::time::SystemTime::now() - month - std::time::Duration::from_secs(i as u64);
+        let times = std::fs::FileTimes::new().set_modified(at).set_accessed(at);
+        let f = std::fs::File::options().write(true).open(&file).unwrap();
+        f.set_times(times).unwrap();
+    }
+    std::fs::write(cache.join("notes.txt"), "an operator's file").unwrap();
+    let (code, _, stderr) = host(&["--hooks-dir", d, "precompile"], &[("LOG_LEVEL", "debug")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains(r#""msg":"cache pruned""#), "{stderr}");
+    // Three guests (entry and index each) and the manifest's JSON were written and kept;
+    // the oldest stale indexes made room for them, the newest stale ones stayed.
+    let idx = cache_entries(&cache, "idx");
+    let kept =
+        cache_entries(&cache, "cwasm").len() + idx.len() + cache_entries(&cache, "json").len();
+    assert_eq!(kept, MAX_CACHE_ENTRIES, "{stderr}");
+    assert_eq!(cache_entries(&cache, "cwasm").len(), 3);
+    assert!(
+        cache.join(format!("{:032x}.idx", 0)).exists(),
+        "the newest stale index stays"
+    );
+    assert!(
+        !cache.join(format!("{:032x}.idx", stale - 1)).exists(),
+        "the oldest goes"
+    );
+    assert!(
+        cache.join("notes.txt").exists(),
+        "a file the cache did not name is never removed"
+    );
+    // The entries kept serve the next run warm, which writes and removes nothing.
+    let (_, _, stderr) = host(&["--hooks-dir", d, "precompile"], &[("LOG_LEVEL", "debug")]);
+    assert_eq!(
+        stderr.matches(r#""origin":"Cached""#).count(),
+        3,
+        "{stderr}"
+    );
+    assert!(!stderr.contains("cache pruned"), "{stderr}");
+}
+
+#[test]
 fn grants_yaml_is_read_from_its_cached_json_form_until_it_changes() {
     let (_tmp, dir) = common::hooks_copy();
     let d = dir.to_str().unwrap();

@@ -437,8 +437,11 @@ impl Manifest {
     /// without the manifest changing, so this runs on every load).
     fn placed_in(mut self, dir: &Path) -> Result<Self, ManifestError> {
         self.dir = dir.to_path_buf();
+        // Resolved once: each resolution reads every link on the way (a warm hook run's
+        // manifest is placed on every run).
+        let root = dir.canonicalize().ok();
         for guest in &self.guests {
-            check_component_path(dir, &guest.component).map_err(|problem| {
+            check_component_path(dir, root.as_deref(), &guest.component).map_err(|problem| {
                 ManifestError::Invalid {
                     path: dir.join(MANIFEST_FILE),
                     problem: format!("guest {}: component {problem}", guest.name),
@@ -634,8 +637,13 @@ pub fn check_yaml_depth(text: &str, max: usize) -> Result<(), String> {
 }
 
 /// A component path must name a file inside the hooks folder: relative, without `..`,
-/// and (when it exists) not a symlink leading out of the folder.
-pub fn check_component_path(dir: &Path, component: &Path) -> Result<(), String> {
+/// and (when it exists) not a symlink leading out of the folder. `root` is `dir` resolved,
+/// `None` when it cannot be.
+pub fn check_component_path(
+    dir: &Path,
+    root: Option<&Path>,
+    component: &Path,
+) -> Result<(), String> {
     use std::path::Component;
     let shown = component.display();
     if component.as_os_str().is_empty() {
@@ -657,8 +665,8 @@ pub fn check_component_path(dir: &Path, component: &Path) -> Result<(), String> 
         }
     }
     let full = dir.join(component);
-    if let (Ok(real), Ok(root)) = (full.canonicalize(), dir.canonicalize())
-        && !real.starts_with(&root)
+    if let (Ok(real), Some(root)) = (full.canonicalize(), root)
+        && !real.starts_with(root)
     {
         return Err(format!(
             "{shown} resolves to {} outside the hooks folder {} (a symlink out); copy the component into the folder",
@@ -706,15 +714,16 @@ mod bounds_tests {
     #[test]
     fn component_paths_stay_inside_the_folder() {
         let dir = tempfile::tempdir().unwrap();
-        check_component_path(dir.path(), Path::new("guest.wasm")).unwrap();
-        check_component_path(dir.path(), Path::new("sub/guest.wasm")).unwrap();
+        let root = dir.path().canonicalize().ok();
+        check_component_path(dir.path(), root.as_deref(), Path::new("guest.wasm")).unwrap();
+        check_component_path(dir.path(), root.as_deref(), Path::new("sub/guest.wasm")).unwrap();
         assert!(
-            check_component_path(dir.path(), Path::new("../guest.wasm"))
+            check_component_path(dir.path(), root.as_deref(), Path::new("../guest.wasm"))
                 .unwrap_err()
                 .contains("leaves the hooks folder")
         );
         assert!(
-            check_component_path(dir.path(), Path::new("/etc/guest.wasm"))
+            check_component_path(dir.path(), root.as_deref(), Path::new("/etc/guest.wasm"))
                 .unwrap_err()
                 .contains("is absolute")
         );
@@ -726,7 +735,7 @@ mod bounds_tests {
         )
         .unwrap();
         assert!(
-            check_component_path(dir.path(), Path::new("link.wasm"))
+            check_component_path(dir.path(), root.as_deref(), Path::new("link.wasm"))
                 .unwrap_err()
                 .contains("a symlink out")
         );

@@ -24,6 +24,10 @@
 //! deserialized and checked by the same rules on every run, and an entry is written only
 //! when it reads back as exactly the manifest the YAML gave.
 
+mod prune;
+
+pub use prune::{MAX_CACHE_BYTES, MAX_CACHE_ENTRIES};
+
 use crate::logging;
 use crate::manifest::{MANIFEST_FILE, MAX_MANIFEST_BYTES, Manifest, ManifestError};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -81,15 +85,19 @@ impl ComponentCache {
         if let Some(component) = load_entry(engine, &entry) {
             if let Some(index) = &index {
                 index.store(dir, &entry);
+                written(dir, &[&entry, &index.path]);
             }
             return Ok((component, Origin::Cached));
         }
         let component = compile(engine, &wasm)?;
         match store_entry(dir, &entry, &component) {
             Ok(()) => {
+                let mut stored = vec![entry.as_path()];
                 if let Some(index) = &index {
                     index.store(dir, &entry);
+                    stored.push(&index.path);
                 }
+                written(dir, &stored);
             }
             Err(e) => logging::debug(
                 "component cache not written; compiling again next run",
@@ -126,10 +134,17 @@ impl ComponentCache {
             // build writes this entry too. A warm run never gets here.
             if std::fs::create_dir_all(dir).is_ok() && trusted(dir).is_ok() {
                 store_manifest(dir, entry, &manifest, &yaml);
+                written(dir, &[entry]);
             }
         }
         Ok(manifest)
     }
+}
+
+/// After a run wrote into the cache: keeps the folder within its bounds ([`prune`]), the
+/// entries just written kept.
+fn written(dir: &Path, stored: &[&Path]) {
+    prune::prune(dir, stored, MAX_CACHE_BYTES, MAX_CACHE_ENTRIES);
 }
 
 /// Writes the JSON form of `yaml`, only when it reads back as exactly `manifest`; a

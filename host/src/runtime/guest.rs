@@ -133,8 +133,7 @@ impl Runtime {
         let (component, origin) = self.component(guest)?;
         let loaded = started.elapsed();
         let mut linker = Linker::new(&engine);
-        let wasi =
-            wasi::link(&mut linker, &engine, &component).map_err(|e| link_error(guest, e))?;
+        let wasi = wasi::link(&mut linker, &component).map_err(|e| link_error(guest, e))?;
         bound_sleeps(&mut linker).map_err(|e| link_error(guest, e))?;
         link(&mut linker).map_err(|e| link_error(guest, e))?;
         let pre = pre(&linker, &component).map_err(|e| HostError::Instantiate {
