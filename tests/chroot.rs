@@ -15,7 +15,6 @@ mod common;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 use wasm_hooks::deckhouse::invoke::{Chroot, Inputs, Invocation, inputs_from_folder, parse_stream};
 
@@ -37,12 +36,8 @@ fn shipped_hooks() -> &'static Path {
     static DIST: OnceLock<PathBuf> = OnceLock::new();
     DIST.get_or_init(|| {
         let root = guest_artifacts::root();
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let out = Command::new(cargo)
-            .current_dir(&root)
+        let out = common::nested_cargo(&root)
             .args(["xtask", "dist"])
-            .env_remove("CARGO_TARGET_DIR")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
             .output()
             .unwrap();
         assert!(

@@ -42,18 +42,13 @@ fn sdk() -> String {
 }
 
 fn cargo(dir: &Path, args: &[&str]) {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
-        .current_dir(dir)
+    let out = common::nested_cargo(dir)
         .args(args)
         .arg("--offline")
         .env(
             "CARGO_TARGET_DIR",
             guest_artifacts::root().join("target/new-guests"),
         )
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -178,8 +173,7 @@ fn a_standalone_crate_is_its_own_workspace_and_the_entry_can_be_printed() {
     let crate_dir = tmp.path().join("alone");
     let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
     assert!(manifest.contains("[workspace]"), "{manifest}");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let meta = Command::new(cargo)
+    let meta = common::nested_cargo(&crate_dir)
         .args([
             "metadata",
             "--offline",

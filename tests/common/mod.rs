@@ -6,6 +6,20 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use wasm_hooks::deckhouse::invoke::{Inputs, Invocation};
 
+/// A cargo command started from a test in `dir`, as a developer would run it there: without
+/// the outer build's target folder and flags.
+pub fn nested_cargo(dir: &Path) -> std::process::Command {
+    let mut cargo =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo
+        .current_dir(dir)
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET");
+    cargo
+}
+
 /// The host binary cargo built for these tests.
 pub const HOST: &str = env!("CARGO_BIN_EXE_wasm-hooks");
 
