@@ -95,6 +95,9 @@ fn rbac() -> Result<()> {
 
 /// Builds the host and the shipped guests (release) and lays out `dist/hooks/`.
 pub fn dist(precompile: bool) -> Result<PathBuf> {
+    for name in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS"] {
+        keeps_config_rustflags(name, std::env::var_os(name))?;
+    }
     let root = root();
     // A static, non-PIE binary: Deckhouse may run hooks chrooted with little but the hooks
     // folder visible, and skipping the dynamic loader's relocations saves ~1 ms per run.
@@ -157,6 +160,20 @@ pub fn dist(precompile: bool) -> Result<PathBuf> {
     Ok(hooks)
 }
 
+/// Rust flags from the environment replace `.cargo/config.toml`'s, and the shipped host needs
+/// those (getrandom's backend: without it the static binary panics in Deckhouse's hook
+/// chroot), so dist refuses to build with them rather than ship that binary.
+fn keeps_config_rustflags(name: &str, value: Option<std::ffi::OsString>) -> Result<()> {
+    match value {
+        Some(flags) if !flags.is_empty() => bail!(
+            "{name} is set ({flags:?}): it replaces the rustflags of .cargo/config.toml, without \
+             which the shipped host cannot seed randomness in Deckhouse's hook chroot; unset \
+             it, or add its flags to .cargo/config.toml"
+        ),
+        _ => Ok(()),
+    }
+}
+
 fn copy(from: &Path, to: &Path) -> Result<()> {
     std::fs::copy(from, to)
         .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
@@ -191,4 +208,19 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dist_refuses_rust_flags_that_would_replace_the_configured_ones() {
+        keeps_config_rustflags("RUSTFLAGS", None).unwrap();
+        keeps_config_rustflags("RUSTFLAGS", Some("".into())).unwrap();
+        let refused = keeps_config_rustflags("RUSTFLAGS", Some("-C opt-level=1".into()));
+        let message = refused.unwrap_err().to_string();
+        assert!(message.contains("RUSTFLAGS is set"), "{message}");
+        assert!(message.contains(".cargo/config.toml"), "{message}");
+    }
 }
