@@ -104,25 +104,20 @@ pub fn link<T: WasiView>(
     component: &Component,
 ) -> wasmtime::Result<Linked> {
     let light = light::<T>();
-    let ty = component.component_type();
-    let mut links = Vec::new();
-    let mut all = false;
-    for (import, _) in ty.imports(linker.engine()) {
-        let Some(interface) = wasi_interface(import) else {
-            continue;
-        };
-        match light.iter().find(|(name, _)| *name == interface) {
-            Some(&(_, link)) => links.push(link),
-            None => {
-                all = true;
-                break;
-            }
-        }
-    }
-    if all {
+    // One linking function per WASI import; None when an import is not in the table.
+    let links: Option<Vec<LinkFn<T>>> = component
+        .component_type()
+        .imports(linker.engine())
+        .filter_map(|(import, _)| wasi_interface(import))
+        .map(|interface| {
+            let entry = light.iter().find(|(name, _)| *name == interface);
+            entry.map(|&(_, link)| link)
+        })
+        .collect();
+    let Some(links) = links else {
         wasmtime_wasi::p2::add_to_linker_sync(linker)?;
         return Ok(Linked::All);
-    }
+    };
     for link in links {
         link(linker)?;
     }

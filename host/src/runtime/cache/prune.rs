@@ -33,9 +33,9 @@ pub struct Pruned {
     pub bytes: u64,
 }
 
-/// One entry: the files sharing a stem, used last at `used`.
+/// One entry: the files sharing a stem (with their sizes), used last at `used`.
 struct Entry {
-    files: Vec<PathBuf>,
+    files: Vec<(PathBuf, u64)>,
     bytes: u64,
     used: SystemTime,
 }
@@ -76,7 +76,7 @@ pub fn prune(dir: &Path, keep: &[&Path], max_bytes: u64, max_entries: usize) -> 
             bytes: 0,
             used: SystemTime::UNIX_EPOCH,
         });
-        entry.files.push(file.path());
+        entry.files.push((file.path(), meta.len()));
         entry.bytes += meta.len();
         entry.used = entry.used.max(used);
     }
@@ -91,9 +91,8 @@ pub fn prune(dir: &Path, keep: &[&Path], max_bytes: u64, max_entries: usize) -> 
         if keep.contains(&stem.as_str()) {
             continue;
         }
-        for file in &entry.files {
-            let len = std::fs::symlink_metadata(file).map_or(0, |m| m.len());
-            remove(file, len, &mut pruned);
+        for (file, len) in &entry.files {
+            remove(file, *len, &mut pruned);
         }
         pruned.entries += 1;
         bytes -= entry.bytes;
