@@ -31,21 +31,26 @@ fn chroot_allowed() -> bool {
     true
 }
 
-/// `dist/hooks/` as `cargo xtask dist` builds it, once per test binary.
+/// The hooks folder as `cargo xtask dist` builds it, once per test binary. It is laid out
+/// under `target/`, so running the tests leaves a developer's `dist/hooks/` (and the cache a
+/// `--precompile` put there) alone.
 fn shipped_hooks() -> &'static Path {
     static DIST: OnceLock<PathBuf> = OnceLock::new();
     DIST.get_or_init(|| {
         let root = guest_artifacts::root();
+        let hooks = root.join("target/chroot-test/hooks");
         let out = common::nested_cargo(&root)
-            .args(["xtask", "dist"])
+            .args(["xtask", "dist", "--out"])
+            .arg(&hooks)
             .output()
             .unwrap();
         assert!(
             out.status.success(),
-            "cargo xtask dist failed:\n{}",
+            "cargo xtask dist --out {} failed:\n{}",
+            hooks.display(),
             String::from_utf8_lossy(&out.stderr)
         );
-        root.join("dist/hooks")
+        hooks
     })
 }
 

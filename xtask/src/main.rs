@@ -1,6 +1,7 @@
 //! `cargo xtask <task>`: builds that cargo alone cannot express.
 //!
-//! - `dist [--precompile]`: a ready-to-ship module `hooks/` folder in `dist/hooks/`.
+//! - `dist [--precompile] [--out DIR]`: a ready-to-ship module `hooks/` folder in `dist/hooks/`
+//!   (or DIR: the tests lay out their own, so running them leaves a developer's dist alone).
 //! - `example [NAME]`: builds dist and runs the hooks on a bundled example, as Deckhouse would.
 //! - `bench`: one hook run, warm / cold / native (see `bench.rs`).
 //! - `bench-migrate`: Pass 1 objects per second vs a plain kube-rs loop (see `bench_migrate.rs`).
@@ -28,13 +29,13 @@ const SHIPPED_GUESTS: [&str; 3] = ["guest-hook", "guest-render", "guest-migrate"
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        Some("dist") => dist(args.iter().any(|a| a == "--precompile")).map(|_| ()),
+        Some("dist") => dist_command(&args[1..]),
         Some("example") => example::run(args.get(1).map(String::as_str)),
         Some("bench") => bench::run(&args[1..]),
         Some("bench-migrate") => bench_migrate::run(&args[1..]),
         Some("rbac") => rbac(),
         _ => bail!(
-            "usage: cargo xtask dist [--precompile] | example [NAME] | bench [--runs N] | bench-migrate | rbac"
+            "usage: cargo xtask dist [--precompile] [--out DIR] | example [NAME] | bench [--runs N] | bench-migrate | rbac"
         ),
     }
 }
@@ -93,8 +94,40 @@ fn rbac() -> Result<()> {
     Ok(())
 }
 
+/// `dist [--precompile] [--out DIR]`.
+fn dist_command(args: &[String]) -> Result<()> {
+    let mut precompile = false;
+    let mut out = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--precompile" => precompile = true,
+            "--out" => match args.next() {
+                Some(dir) => out = Some(PathBuf::from(dir)),
+                None => bail!("--out needs a folder: cargo xtask dist --out DIR"),
+            },
+            other => {
+                bail!("unknown argument {other:?}: cargo xtask dist [--precompile] [--out DIR]")
+            }
+        }
+    }
+    let root = root();
+    let out = match out {
+        Some(dir) if dir.is_relative() => std::env::current_dir()?.join(dir),
+        Some(dir) => dir,
+        None => root.join("dist/hooks"),
+    };
+    dist_into(&out, precompile).map(|_| ())
+}
+
 /// Builds the host and the shipped guests (release) and lays out `dist/hooks/`.
 pub fn dist(precompile: bool) -> Result<PathBuf> {
+    dist_into(&root().join("dist/hooks"), precompile)
+}
+
+/// Builds the host and the shipped guests (release) and lays out a hooks folder in `hooks`,
+/// replacing an earlier layout there.
+pub fn dist_into(hooks: &Path, precompile: bool) -> Result<PathBuf> {
     for name in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS"] {
         keeps_config_rustflags(name, std::env::var_os(name))?;
     }
@@ -128,12 +161,9 @@ pub fn dist(precompile: bool) -> Result<PathBuf> {
         build.args(["-p", g]);
     }
     run(&mut build).context("building the guests; run `rustup target add wasm32-wasip2` first")?;
-    let hooks = root.join("dist/hooks");
     let guests = hooks.join("wasm-guests");
-    if hooks.exists() {
-        std::fs::remove_dir_all(&hooks).context("clearing dist/hooks")?;
-    }
-    std::fs::create_dir_all(&guests)?;
+    clear_layout(hooks)?;
+    std::fs::create_dir_all(&guests).with_context(|| format!("creating {}", guests.display()))?;
     copy(
         &root.join("target/release/wasm-hooks"),
         &hooks.join("wasm-hooks"),
@@ -150,14 +180,51 @@ pub fn dist(precompile: bool) -> Result<PathBuf> {
         run(Command::new(hooks.join("wasm-hooks")).arg("precompile"))?;
     }
     helm_lint(&root);
-    println!("dist/hooks/ is ready:");
-    for entry in walk(&hooks) {
+    println!(
+        "{}/ is ready:",
+        hooks.strip_prefix(&root).unwrap_or(hooks).display()
+    );
+    for entry in walk(hooks) {
         println!(
             "  {}",
             entry.strip_prefix(&root).unwrap_or(&entry).display()
         );
     }
-    Ok(hooks)
+    Ok(hooks.to_path_buf())
+}
+
+/// What a hooks layout holds: anything else in the folder means it is not one, and dist
+/// stops rather than delete it (`--out` may name any folder).
+const LAYOUT: [&str; 2] = ["wasm-hooks", "wasm-guests"];
+
+/// Removes an earlier layout from `hooks`; a folder holding anything else is refused.
+fn clear_layout(hooks: &Path) -> Result<()> {
+    let entries = match std::fs::read_dir(hooks) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", hooks.display())),
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        let name = entry?.file_name();
+        if !LAYOUT.iter().any(|known| name == *known) {
+            bail!(
+                "{} holds {name:?}, which dist did not lay out; dist replaces only a folder \
+                 holding nothing but {LAYOUT:?}: choose an empty or new folder for --out",
+                hooks.display()
+            );
+        }
+        found.push(hooks.join(name));
+    }
+    for path in found {
+        let removed = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        removed.with_context(|| format!("clearing {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Rust flags from the environment replace `.cargo/config.toml`'s, and the shipped host needs
@@ -222,5 +289,29 @@ mod tests {
         let message = refused.unwrap_err().to_string();
         assert!(message.contains("RUSTFLAGS is set"), "{message}");
         assert!(message.contains(".cargo/config.toml"), "{message}");
+    }
+
+    #[test]
+    fn dist_replaces_only_its_own_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let hooks = dir.path().join("hooks");
+        clear_layout(&hooks).unwrap();
+
+        std::fs::create_dir_all(hooks.join("wasm-guests/.cache")).unwrap();
+        std::fs::write(hooks.join("wasm-hooks"), "old host").unwrap();
+        std::fs::write(hooks.join("wasm-guests/old.wasm"), "old guest").unwrap();
+        clear_layout(&hooks).unwrap();
+        assert_eq!(std::fs::read_dir(&hooks).unwrap().count(), 0);
+
+        std::fs::write(hooks.join("wasm-hooks"), "old host").unwrap();
+        std::fs::write(hooks.join("notes.txt"), "someone's notes").unwrap();
+        let message = format!("{:#}", clear_layout(&hooks).unwrap_err());
+        assert!(message.contains("notes.txt"), "{message}");
+        assert!(message.contains("--out"), "{message}");
+        assert!(
+            hooks.join("wasm-hooks").exists(),
+            "nothing is removed from a refused folder"
+        );
+        assert!(hooks.join("notes.txt").exists());
     }
 }
