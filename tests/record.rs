@@ -1,5 +1,6 @@
 //! Recording real runs (`WASM_HOOKS_RECORD_DIR`, `--record DIR`): the real binary runs
-//! golden inputs as Deckhouse would with the variable set, and `wasm-hooks test` replays
+//! golden inputs as Deckhouse would with the variable set (`hook run N`, the shell
+//! protocol's run, and the readiness probe's `hook ready`), and `wasm-hooks test` replays
 //! each recording and passes. A recording that cannot be written changes neither the
 //! run's outputs nor its exit code.
 
@@ -138,6 +139,77 @@ fn the_record_flag_records_the_shell_protocols_bare_run_too() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn the_readiness_probe_is_recorded_and_replayed_by_hook_ready() {
+    let tmp = tempfile::tempdir().unwrap();
+    let records = tmp.path().join("records");
+    // The state-sync guest as the module's readiness probe: `hook list` leaves it out, and
+    // Deckhouse runs it by `hook ready`.
+    let hooks = tmp.path().join("hooks");
+    guest_artifacts::copy_hooks_dir(&hooks).unwrap();
+    let grants = std::fs::read_to_string(hooks.join("grants.yaml")).unwrap();
+    let probe = grants.replacen(
+        "  - name: control-plane-migration-state-sync\n",
+        "  - name: control-plane-migration-state-sync\n    readiness: true\n",
+        1,
+    );
+    assert_ne!(probe, grants);
+    std::fs::write(hooks.join("grants.yaml"), probe).unwrap();
+    let mut invocation = Invocation::new(common::HOST).hooks_dir(&hooks);
+    invocation.env = vec![(
+        "WASM_HOOKS_RECORD_DIR".to_owned(),
+        records.display().to_string(),
+    )];
+    let out = invocation
+        .hook_ready(&inputs_from_folder(&case("row-stage1-started")).unwrap())
+        .unwrap();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        !out.outputs.values_patch.is_empty(),
+        "the probe's own outputs"
+    );
+
+    let cases = find_cases(&records);
+    assert_eq!(cases.len(), 1, "{cases:?}");
+    let fixture = Fixture::load(&cases[0]).unwrap();
+    assert_eq!(fixture.case.hook, "control-plane-migration-state-sync");
+    assert_eq!(fixture.case.recorded.unwrap().command, "hook ready");
+    let got = out.outputs.parsed().unwrap();
+    for output in Output::ALL {
+        assert_eq!(fixture.expected.get(output), got.get(output), "{output:?}");
+    }
+    let replayed = Command::new(common::HOST)
+        .arg("--hooks-dir")
+        .arg(&hooks)
+        .arg("test")
+        .arg(&records)
+        .env_remove("UPDATE_GOLDEN")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&replayed.stdout);
+    assert!(
+        replayed.status.success() && stdout.ends_with("1 passed, 0 failed\n"),
+        "{stdout}"
+    );
+
+    // Replayed with the probe's outputs changed, the case fails: `test` ran `hook ready`.
+    let expected = cases[0].join("expected/values-patch.json");
+    std::fs::write(&expected, "[]").unwrap();
+    let broken = Command::new(common::HOST)
+        .arg("--hooks-dir")
+        .arg(&hooks)
+        .arg("test")
+        .arg(&records)
+        .env_remove("UPDATE_GOLDEN")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&broken.stdout);
+    assert!(
+        !broken.status.success() && stdout.contains("values-patch.json differs"),
+        "{stdout}"
     );
 }
 

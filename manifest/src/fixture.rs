@@ -113,7 +113,8 @@ pub struct CaseMeta {
     /// What the case shows, for people.
     #[serde(default)]
     pub description: String,
-    /// The hook's name in grants.yaml (its `hook list` index is looked up by name).
+    /// The hook's name in grants.yaml: its `hook list` index is looked up by name, and the
+    /// readiness probe (which `hook list` leaves out) is run by `hook ready`.
     pub hook: String,
     /// The host's exit code: 0, or 1 for a failed run.
     #[serde(default)]

@@ -2,13 +2,12 @@
 //! `hook check`.
 
 use crate::cli::Cli;
-use crate::deckhouse::{config, run::RunInputs, run::run as run_guest};
+use crate::deckhouse::{config, run::RunInputs};
 use crate::error::{HostError, Result};
 use crate::logging;
 use crate::manifest::{Guest, Manifest};
 use crate::protocol::binding_context::BindingContexts;
 use crate::protocol::env;
-use crate::protocol::output::OutputPaths;
 use serde_json::json;
 use std::process::ExitCode;
 
@@ -39,14 +38,15 @@ pub fn run(cli: &Cli, index: usize) -> Result<ExitCode> {
         index,
         count: hooks.len(),
     })?;
-    let result = super::run_and_write(cli, &runtime, guest, format!("hook run {index}"));
+    let inputs = RunInputs::from_env()?;
+    let result = super::run_and_write(cli, &runtime, guest, inputs, format!("hook run {index}"));
     // As in `run_and_write`: the process ends next, and the OS frees the engine faster.
     std::mem::forget(runtime);
     result
 }
 
-/// The readiness probe: runs the readiness guest (exit 1 when it fails). Without one,
-/// the module has no probe and is ready.
+/// The readiness probe: runs the readiness guest (exit 1 when it fails), and records the
+/// run as a `hook run` is recorded. Without one, the module has no probe and is ready.
 pub fn ready(cli: &Cli) -> Result<ExitCode> {
     let runtime = super::runtime(cli)?;
     let Some(guest) = runtime.manifest.readiness() else {
@@ -61,8 +61,7 @@ pub fn ready(cli: &Cli) -> Result<ExitCode> {
             config_values: json!({}),
         },
     };
-    run_guest(&runtime, guest, &inputs)?.write(&OutputPaths::from_env())?;
-    Ok(ExitCode::SUCCESS)
+    super::run_and_write(cli, &runtime, guest, inputs, "hook ready".into())
 }
 
 /// No settings check is configured (`has_settings_check` is not set); if asked, the

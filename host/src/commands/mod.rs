@@ -62,7 +62,7 @@ pub fn runtime(cli: &Cli) -> Result<Runtime> {
     Ok(Runtime::new(manifest, cache))
 }
 
-/// One hook run with Deckhouse's files: runs `guest`, writes its outputs (all or
+/// One hook run (or readiness probe) on `inputs` (Deckhouse's files): runs `guest`, writes its outputs (all or
 /// nothing, only on success), then records the run when `--record` /
 /// `WASM_HOOKS_RECORD_DIR` asks. The recording comes last and cannot change the outputs
 /// or the result.
@@ -70,9 +70,9 @@ pub fn run_and_write(
     cli: &Cli,
     runtime: &Runtime,
     guest: &Guest,
+    inputs: RunInputs,
     command: String,
 ) -> Result<ExitCode> {
-    let inputs = RunInputs::from_env()?;
     let (outcome, prepared) = match prepare(runtime, guest) {
         Ok(prepared) => (
             run_prepared(runtime, guest, &prepared, &inputs),

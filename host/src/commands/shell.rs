@@ -3,6 +3,7 @@
 
 use crate::cli::Cli;
 use crate::deckhouse::config;
+use crate::deckhouse::run::RunInputs;
 use crate::error::{HostError, Result};
 use crate::manifest::Guest;
 use crate::protocol::hook_config::Form;
@@ -32,5 +33,12 @@ pub fn config(cli: &Cli) -> Result<ExitCode> {
 pub fn run(cli: &Cli) -> Result<ExitCode> {
     let runtime = super::runtime(cli)?;
     let guest = single(&runtime)?;
-    super::run_and_write(cli, &runtime, guest, "wasm-hooks (shell protocol)".into())
+    let inputs = RunInputs::from_env()?;
+    super::run_and_write(
+        cli,
+        &runtime,
+        guest,
+        inputs,
+        "wasm-hooks (shell protocol)".into(),
+    )
 }

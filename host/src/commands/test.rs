@@ -67,23 +67,26 @@ fn run_case(
         config_values,
         expected,
     } = Fixture::load(dir).map_err(|e| e.to_string())?;
-    let index = manifest
-        .hooks()
-        .position(|g| g.name == case.hook)
-        .ok_or_else(|| {
-            format!(
-                "case.yaml names hook {:?}, which `hook list` does not show",
-                case.hook
-            )
-        })?;
+    // A hook by its `hook list` index; the readiness probe, which `hook list` leaves out,
+    // by `hook ready`, as Deckhouse runs each.
+    let index = manifest.hooks().position(|g| g.name == case.hook);
+    let readiness = manifest.readiness().is_some_and(|g| g.name == case.hook);
+    if index.is_none() && !readiness {
+        return Err(format!(
+            "case.yaml names hook {:?}, which is neither in `hook list` nor the readiness probe",
+            case.hook
+        ));
+    }
     let inputs = Inputs {
         binding_context,
         values,
         config_values,
     };
-    let out = invocation
-        .hook_run(index, &inputs)
-        .map_err(|e| format!("cannot run the host: {e}"))?;
+    let out = match index {
+        Some(index) => invocation.hook_run(index, &inputs),
+        None => invocation.hook_ready(&inputs),
+    }
+    .map_err(|e| format!("cannot run the host: {e}"))?;
     let got = out
         .outputs
         .parsed()

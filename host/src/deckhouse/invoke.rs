@@ -220,6 +220,11 @@ impl Invocation {
         self.run_with_files(&["hook", "run", &index.to_string()], inputs)
     }
 
+    /// `hook ready` (the readiness probe) with Deckhouse's files in a fresh folder.
+    pub fn hook_ready(&self, inputs: &Inputs) -> io::Result<Invoked> {
+        self.run_with_files(&["hook", "ready"], inputs)
+    }
+
     /// Any run-like command (`hook run N`, the shell protocol's bare run) with the files.
     pub fn run_with_files(&self, args: &[&str], inputs: &Inputs) -> io::Result<Invoked> {
         // In a chroot the files live in its /tmp, and the variables name them from inside.
