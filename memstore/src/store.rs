@@ -5,6 +5,7 @@ use serde_json::Value;
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::Arc;
 
 /// What [`Store::list_page`] lists.
 #[derive(Clone, Copy, Debug, Default)]
@@ -22,9 +23,12 @@ pub struct PageQuery<'a> {
 
 /// Objects by key, with API-server write rules (409 on create, optimistic
 /// concurrency on update and patch, immutable identity).
+///
+/// Each object is shared (`Arc`) and replaced whole on a write, so cloning a store copies
+/// no object: `verify` clones the whole cluster for every state it explores.
 #[derive(Default, Clone, Debug)]
 pub struct Store {
-    objects: BTreeMap<Key, Value>,
+    objects: BTreeMap<Key, Arc<Value>>,
     revision: u64,
     calls: Cell<u64>,
 }
@@ -37,7 +41,10 @@ impl Store {
     /// One object.
     pub fn get(&self, key: &Key) -> Result<Value, StoreError> {
         self.count();
-        self.objects.get(key).cloned().ok_or_else(|| not_found(key))
+        self.objects
+            .get(key)
+            .map(|object| Value::clone(object))
+            .ok_or_else(|| not_found(key))
     }
 
     /// Objects of one kind, all namespaces when `namespace` is `None`, sorted by
@@ -57,7 +64,7 @@ impl Store {
             .filter(|(k, _)| k.api_version == api_version && k.kind == kind)
             .filter(|(k, _)| namespace.is_none() || k.namespace.as_deref() == namespace)
             .filter(|(_, object)| selector.matches(object))
-            .map(|(_, object)| object.clone())
+            .map(|(_, object)| Value::clone(object))
             .collect())
     }
 
@@ -93,7 +100,7 @@ impl Store {
             if query.limit.is_some_and(|limit| page.len() == limit) {
                 return Ok((page, true));
             }
-            page.push(object.clone());
+            page.push(Value::clone(object));
         }
         Ok((page, false))
     }
@@ -109,7 +116,7 @@ impl Store {
         }
         let revision = self.bump();
         meta::stamp_created(&mut object, revision);
-        self.objects.insert(key, object.clone());
+        self.objects.insert(key, Arc::new(object.clone()));
         Ok(object)
     }
 
@@ -127,7 +134,7 @@ impl Store {
         self.count();
         let old = self.objects.get(key).ok_or_else(|| not_found(key))?;
         check_precondition(key, old, meta::resource_version(patch))?;
-        let mut new = old.clone();
+        let mut new = Value::clone(old);
         json_patch::merge(&mut new, patch);
         check_identity(key, &new)?;
         Ok(self.replace(key.clone(), new))
@@ -142,7 +149,7 @@ impl Store {
             ))
         })?;
         let old = self.objects.get(key).ok_or_else(|| not_found(key))?;
-        let mut new = old.clone();
+        let mut new = Value::clone(old);
         json_patch::patch(&mut new, &operations).map_err(|e| match e.kind {
             json_patch::PatchErrorKind::TestFailed => {
                 StoreError::Conflict(format!("JSON patch for {key}: {e}"))
@@ -158,7 +165,7 @@ impl Store {
         self.count();
         let object = self.objects.remove(key).ok_or_else(|| not_found(key))?;
         self.bump();
-        Ok(object)
+        Ok(Arc::unwrap_or_clone(object))
     }
 
     pub fn len(&self) -> usize {
@@ -171,6 +178,12 @@ impl Store {
 
     /// Every object, in key order (apiVersion, kind, namespace, name).
     pub fn objects(&self) -> impl Iterator<Item = &Value> {
+        self.objects.values().map(|object| &**object)
+    }
+
+    /// Every object as the store holds it, in key order: the same `Arc` for as long as the
+    /// object is unchanged, in this store and its clones (a write replaces it).
+    pub fn shared_objects(&self) -> impl Iterator<Item = &Arc<Value>> {
         self.objects.values()
     }
 
@@ -199,7 +212,7 @@ impl Store {
         if let Some(old) = self.objects.get(&key) {
             meta::stamp_replaced(&mut new, old, revision);
         }
-        self.objects.insert(key, new.clone());
+        self.objects.insert(key, Arc::new(new.clone()));
         new
     }
 }

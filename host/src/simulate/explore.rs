@@ -9,7 +9,8 @@ use super::scenario::restart_check;
 use super::timeline::Line;
 use super::world::{Action, Guests, JobPhase, World};
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Weak};
 
 /// How far to look.
 #[derive(Clone, Copy, Debug)]
@@ -50,7 +51,8 @@ pub fn explore(
     let key = guests.values_key.clone();
     let mut report = Report::default();
     let mut seen = HashSet::new();
-    seen.insert(fingerprint(&start));
+    let mut fingerprints = Fingerprints::default();
+    seen.insert(fingerprints.of(&start));
     let mut nodes = vec![Node {
         parent: None,
         line: None,
@@ -72,7 +74,7 @@ pub fn explore(
                     report.depth = depth;
                     return Ok(report);
                 }
-                if !seen.insert(fingerprint(&after)) {
+                if !seen.insert(fingerprints.of(&after)) {
                     continue;
                 }
                 if after.job == JobPhase::Succeeded
@@ -156,37 +158,76 @@ fn trace(nodes: &[Node], mut at: usize) -> Vec<Line> {
 
 /// A hash of the abstract state: objects without server-owned metadata, values, the
 /// switch, the Job, the last render, what the hook last saw, and the fault count.
-///
-/// Serialized straight into the hasher through borrowed views: building the state as a
-/// JSON value and then a string cloned every object twice and was a quarter of `verify`.
 pub fn fingerprint(world: &World) -> [u8; 32] {
-    let objects: Vec<Normalized<'_>> = world.store.objects().map(Normalized).collect();
-    let last_seen = world.last_seen.as_ref().map(|seen| {
-        seen.iter()
-            .map(|(binding, objects)| (binding, objects.iter().map(Normalized).collect()))
-            .collect::<Vec<(&String, Vec<Normalized<'_>>)>>()
-    });
-    let state = AbstractState {
-        objects,
-        values: &world.values,
-        switch: world.new_control_plane,
-        job: &world.job,
-        applied: &world.applied,
-        last_seen,
-        hook_saw: &world.hook_saw,
-        before_restart: &world.before_restart,
-        linstor_stopped: world.linstor_stopped,
-        faults: world.faults,
-    };
-    let mut hasher = blake3::Hasher::new();
-    serde_json::to_writer(&mut hasher, &state).expect("serializing to a hasher cannot fail");
-    *hasher.finalize().as_bytes()
+    Fingerprints::default().of(world)
 }
 
-/// What [`fingerprint`] hashes, borrowed from the world.
+/// [`fingerprint`] for many states, each object's digest computed once while it is
+/// unchanged: a state differs from its parent in a few objects, and the store shares the
+/// others (`Arc`) across every state that holds them. Hashing every object of every state
+/// through borrowed views was still most of `verify`.
+#[derive(Default)]
+pub struct Fingerprints {
+    /// Digest by the object's allocation. The `Weak` keeps that allocation (not the
+    /// object) alive, so its address cannot be reused by another object while the entry
+    /// exists.
+    objects: HashMap<*const Value, (Weak<Value>, [u8; 32])>,
+    /// Entries whose object is gone are dropped when the map grows past this.
+    sweep_at: usize,
+}
+
+impl Fingerprints {
+    /// The state's hash.
+    pub fn of(&mut self, world: &World) -> [u8; 32] {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&(world.store.len() as u64).to_le_bytes());
+        for object in world.store.shared_objects() {
+            hasher.update(&self.object(object));
+        }
+        let last_seen = world.last_seen.as_ref().map(|seen| {
+            seen.iter()
+                .map(|(binding, objects)| (binding, objects.iter().map(Normalized).collect()))
+                .collect::<Vec<(&String, Vec<Normalized<'_>>)>>()
+        });
+        let rest = AbstractState {
+            values: &world.values,
+            switch: world.new_control_plane,
+            job: &world.job,
+            applied: &world.applied,
+            last_seen,
+            hook_saw: &world.hook_saw,
+            before_restart: &world.before_restart,
+            linstor_stopped: world.linstor_stopped,
+            faults: world.faults,
+        };
+        serde_json::to_writer(&mut hasher, &rest).expect("serializing to a hasher cannot fail");
+        *hasher.finalize().as_bytes()
+    }
+
+    /// One object's digest, without its server-owned metadata.
+    fn object(&mut self, object: &Arc<Value>) -> [u8; 32] {
+        let key = Arc::as_ptr(object);
+        if let Some((weak, digest)) = self.objects.get(&key)
+            && Weak::ptr_eq(weak, &Arc::downgrade(object))
+        {
+            return *digest;
+        }
+        let mut hasher = blake3::Hasher::new();
+        serde_json::to_writer(&mut hasher, &Normalized(object))
+            .expect("serializing to a hasher cannot fail");
+        let digest = *hasher.finalize().as_bytes();
+        if self.objects.len() >= self.sweep_at {
+            self.objects.retain(|_, (weak, _)| weak.strong_count() > 0);
+            self.sweep_at = (2 * self.objects.len()).max(4096);
+        }
+        self.objects.insert(key, (Arc::downgrade(object), digest));
+        digest
+    }
+}
+
+/// What [`Fingerprints::of`] hashes after the objects' digests, borrowed from the world.
 #[derive(serde::Serialize)]
 struct AbstractState<'w> {
-    objects: Vec<Normalized<'w>>,
     values: &'w Value,
     switch: bool,
     job: &'w JobPhase,
