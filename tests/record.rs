@@ -29,22 +29,38 @@ fn run(case_dir: &Path, env: &[(&str, &Path)]) -> Invoked {
         .unwrap()
 }
 
-fn replay(dir: &Path) -> String {
+/// `wasm-hooks test DIR` with the hooks folder `hooks`: whether it passed, its stdout (the
+/// cases' verdicts) and its stderr.
+fn replay_with(hooks: &Path, dir: &Path) -> (bool, String, String) {
     let out = Command::new(common::HOST)
         .arg("--hooks-dir")
-        .arg(guest_artifacts::hooks_dir())
+        .arg(hooks)
         .arg("test")
         .arg(dir)
         .env_remove("UPDATE_GOLDEN")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "the recording does not replay:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.success(), stdout, stderr)
+}
+
+/// The recordings in `dir` replayed with the shipped hooks folder; they must pass.
+fn replay(dir: &Path) -> String {
+    let (passed, stdout, stderr) = replay_with(&guest_artifacts::hooks_dir(), dir);
+    assert!(passed, "the recording does not replay:\n{stdout}\n{stderr}");
     stdout
+}
+
+/// A copy of the hooks folder in `tmp/hooks` whose grants.yaml is `edit` of the shipped one.
+fn hooks_with_grants(tmp: &Path, edit: impl FnOnce(&str) -> String) -> PathBuf {
+    let hooks = tmp.join("hooks");
+    guest_artifacts::copy_hooks_dir(&hooks).unwrap();
+    let grants = std::fs::read_to_string(hooks.join("grants.yaml")).unwrap();
+    let edited = edit(&grants);
+    assert_ne!(edited, grants, "the edit changes grants.yaml");
+    std::fs::write(hooks.join("grants.yaml"), edited).unwrap();
+    hooks
 }
 
 #[test]
@@ -103,15 +119,13 @@ fn the_record_flag_records_the_shell_protocols_bare_run_too() {
     let tmp = tempfile::tempdir().unwrap();
     let records = tmp.path().join("records");
     // The shell protocol serves a single hook: a hooks folder with only the state-sync guest.
-    let hooks = tmp.path().join("hooks");
-    guest_artifacts::copy_hooks_dir(&hooks).unwrap();
-    let grants = std::fs::read_to_string(hooks.join("grants.yaml")).unwrap();
-    let single = grants
-        .split("\n  - name: control-plane-migration-render-plan")
-        .next()
-        .unwrap()
-        .to_owned();
-    std::fs::write(hooks.join("grants.yaml"), single + "\n").unwrap();
+    let hooks = hooks_with_grants(tmp.path(), |grants| {
+        let single = grants
+            .split("\n  - name: control-plane-migration-render-plan")
+            .next()
+            .unwrap();
+        format!("{single}\n")
+    });
     let mut invocation = Invocation::new(common::HOST).hooks_dir(&hooks);
     invocation.env = vec![];
     let out = invocation
@@ -128,18 +142,8 @@ fn the_record_flag_records_the_shell_protocols_bare_run_too() {
         meta.recorded.unwrap().command,
         "wasm-hooks (shell protocol)"
     );
-    let out = Command::new(common::HOST)
-        .arg("--hooks-dir")
-        .arg(&hooks)
-        .arg("test")
-        .arg(&records)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (passed, stdout, stderr) = replay_with(&hooks, &records);
+    assert!(passed, "{stdout}\n{stderr}");
 }
 
 #[test]
@@ -148,16 +152,13 @@ fn the_readiness_probe_is_recorded_and_replayed_by_hook_ready() {
     let records = tmp.path().join("records");
     // The state-sync guest as the module's readiness probe: `hook list` leaves it out, and
     // Deckhouse runs it by `hook ready`.
-    let hooks = tmp.path().join("hooks");
-    guest_artifacts::copy_hooks_dir(&hooks).unwrap();
-    let grants = std::fs::read_to_string(hooks.join("grants.yaml")).unwrap();
-    let probe = grants.replacen(
-        "  - name: control-plane-migration-state-sync\n",
-        "  - name: control-plane-migration-state-sync\n    readiness: true\n",
-        1,
-    );
-    assert_ne!(probe, grants);
-    std::fs::write(hooks.join("grants.yaml"), probe).unwrap();
+    let hooks = hooks_with_grants(tmp.path(), |grants| {
+        grants.replacen(
+            "  - name: control-plane-migration-state-sync\n",
+            "  - name: control-plane-migration-state-sync\n    readiness: true\n",
+            1,
+        )
+    });
     let mut invocation = Invocation::new(common::HOST).hooks_dir(&hooks);
     invocation.env = vec![(
         "WASM_HOOKS_RECORD_DIR".to_owned(),
@@ -181,35 +182,18 @@ fn the_readiness_probe_is_recorded_and_replayed_by_hook_ready() {
     for output in Output::ALL {
         assert_eq!(fixture.expected.get(output), got.get(output), "{output:?}");
     }
-    let replayed = Command::new(common::HOST)
-        .arg("--hooks-dir")
-        .arg(&hooks)
-        .arg("test")
-        .arg(&records)
-        .env_remove("UPDATE_GOLDEN")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&replayed.stdout);
+    let (passed, stdout, stderr) = replay_with(&hooks, &records);
     assert!(
-        replayed.status.success() && stdout.ends_with("1 passed, 0 failed\n"),
-        "{stdout}"
+        passed && stdout.ends_with("1 passed, 0 failed\n"),
+        "{stdout}\n{stderr}"
     );
 
     // Replayed with the probe's outputs changed, the case fails: `test` ran `hook ready`.
-    let expected = cases[0].join("expected/values-patch.json");
-    std::fs::write(&expected, "[]").unwrap();
-    let broken = Command::new(common::HOST)
-        .arg("--hooks-dir")
-        .arg(&hooks)
-        .arg("test")
-        .arg(&records)
-        .env_remove("UPDATE_GOLDEN")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&broken.stdout);
+    std::fs::write(cases[0].join("expected/values-patch.json"), "[]").unwrap();
+    let (passed, stdout, stderr) = replay_with(&hooks, &records);
     assert!(
-        !broken.status.success() && stdout.contains("values-patch.json differs"),
-        "{stdout}"
+        !passed && stdout.contains("values-patch.json differs"),
+        "{stdout}\n{stderr}"
     );
 }
 
@@ -295,20 +279,8 @@ fn secrets_are_redacted_in_a_recording_that_still_replays() {
             && redacted.iter().any(|r| r.ends_with("/dockercfg")),
         "{redacted:?}"
     );
-    let out = Command::new(common::HOST)
-        .arg("--hooks-dir")
-        .arg(&hooks)
-        .arg("test")
-        .arg(&records)
-        .env_remove("UPDATE_GOLDEN")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (passed, stdout, stderr) = replay_with(&hooks, &records);
+    assert!(passed, "{stdout}\n{stderr}");
 }
 
 /// An empty variable is "off": the run is exactly as without it, and nothing is recorded.
