@@ -210,7 +210,7 @@ fn clear_layout(hooks: &Path) -> Result<()> {
         if !LAYOUT.iter().any(|known| name == *known) {
             bail!(
                 "{} holds {name:?}, which dist did not lay out; dist replaces only a folder \
-                 holding nothing but {LAYOUT:?}: choose an empty or new folder for --out",
+                 holding nothing but {LAYOUT:?}: move that away, or lay out elsewhere with --out DIR",
                 hooks.display()
             );
         }
