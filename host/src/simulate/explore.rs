@@ -283,3 +283,81 @@ impl serde::Serialize for WithoutServerOwned<'_> {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulate::world::Applied;
+    use kube_memstore::{Store, key_of};
+    use serde_json::json;
+
+    fn world(objects: &[Value]) -> World {
+        let mut store = Store::new();
+        for object in objects {
+            store.create(object.clone()).unwrap();
+        }
+        World {
+            store,
+            values: json!({"sdsReplicatedVolume": {"newControlPlane": true}}),
+            defaults: json!({}),
+            new_control_plane: true,
+            job: JobPhase::Absent,
+            applied: Applied::default(),
+            last_seen: None,
+            hook_saw: None,
+            before_restart: None,
+            linstor_stopped: false,
+            faults: 0,
+        }
+    }
+
+    fn config_map(name: &str, state: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "d8-sds-replicated-volume"},
+            "data": {"state": state}})
+    }
+
+    #[test]
+    fn a_cached_digest_is_reused_only_while_its_object_is_unchanged() {
+        let mut fingerprints = Fingerprints::default();
+        let start = world(&[config_map("a", "not_started"), config_map("b", "x")]);
+        let before = fingerprints.of(&start);
+        assert_eq!(before, fingerprint(&start), "the cache changes no hash");
+
+        // A copy shares its objects and hashes the same.
+        let mut after = start.clone();
+        assert_eq!(fingerprints.of(&after), before);
+
+        // A write replaces the object: the copy's hash moves, the original's does not.
+        let key = key_of(&config_map("a", "")).unwrap();
+        after
+            .store
+            .merge_patch(&key, &json!({"data": {"state": "stage1_started"}}))
+            .unwrap();
+        let changed = fingerprints.of(&after);
+        assert_ne!(changed, before);
+        assert_eq!(changed, fingerprint(&after));
+        assert_eq!(fingerprints.of(&start), before);
+
+        // Written back, the content is the start's again: only server-owned metadata
+        // (resourceVersion) differs, and the abstract state is the same.
+        after
+            .store
+            .merge_patch(&key, &json!({"data": {"state": "not_started"}}))
+            .unwrap();
+        assert_eq!(fingerprints.of(&after), before);
+    }
+
+    #[test]
+    fn digests_of_dropped_objects_are_swept() {
+        let mut fingerprints = Fingerprints::default();
+        for i in 0..5000 {
+            fingerprints.of(&world(&[config_map("a", &i.to_string())]));
+        }
+        assert!(
+            fingerprints.objects.len() <= 4096,
+            "{} entries for one live object",
+            fingerprints.objects.len()
+        );
+    }
+}
