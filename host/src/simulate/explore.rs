@@ -287,7 +287,6 @@ impl serde::Serialize for WithoutServerOwned<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulate::world::Applied;
     use kube_memstore::{Store, key_of};
     use serde_json::json;
 
@@ -296,19 +295,10 @@ mod tests {
         for object in objects {
             store.create(object.clone()).unwrap();
         }
-        World {
+        World::switched_on(
             store,
-            values: json!({"sdsReplicatedVolume": {"newControlPlane": true}}),
-            defaults: json!({}),
-            new_control_plane: true,
-            job: JobPhase::Absent,
-            applied: Applied::default(),
-            last_seen: None,
-            hook_saw: None,
-            before_restart: None,
-            linstor_stopped: false,
-            faults: 0,
-        }
+            json!({"sdsReplicatedVolume": {"newControlPlane": true}}),
+        )
     }
 
     fn config_map(name: &str, state: &str) -> Value {

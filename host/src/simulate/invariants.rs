@@ -255,19 +255,10 @@ mod tests {
                     "metadata": {"name": key.name, "namespace": key.namespace}}))
                 .unwrap();
         }
-        World {
+        World::switched_on(
             store,
-            values: json!({KEY: {"newControlPlane": true, "internal": {"controlPlaneMigration": internal}}}),
-            defaults: json!({}),
-            new_control_plane: true,
-            job: JobPhase::Absent,
-            applied: Applied::default(),
-            last_seen: None,
-            hook_saw: None,
-            before_restart: None,
-            linstor_stopped: false,
-            faults: 0,
-        }
+            json!({KEY: {"newControlPlane": true, "internal": {"controlPlaneMigration": internal}}}),
+        )
     }
 
     const FULL: Action = Action::ModuleRun {

@@ -225,6 +225,25 @@ pub struct Guests<'r> {
 }
 
 impl World {
+    /// A world of `store` and `values` with the switch on, no Job, nothing rendered or
+    /// seen yet and no fault used: the start unit tests build on.
+    #[cfg(test)]
+    pub fn switched_on(store: Store, values: Value) -> Self {
+        World {
+            store,
+            values,
+            defaults: json!({}),
+            new_control_plane: true,
+            job: JobPhase::Absent,
+            applied: Applied::default(),
+            last_seen: None,
+            hook_saw: None,
+            before_restart: None,
+            linstor_stopped: false,
+            faults: 0,
+        }
+    }
+
     pub fn state(&self) -> Option<String> {
         let key = Key {
             api_version: "v1".into(),
