@@ -111,13 +111,11 @@ fn dist_command(args: &[String]) -> Result<()> {
             }
         }
     }
-    let root = root();
-    let out = match out {
-        Some(dir) if dir.is_relative() => std::env::current_dir()?.join(dir),
-        Some(dir) => dir,
-        None => root.join("dist/hooks"),
-    };
-    dist_into(&out, precompile).map(|_| ())
+    match out {
+        Some(dir) => dist_into(&std::env::current_dir()?.join(dir), precompile),
+        None => dist(precompile),
+    }
+    .map(|_| ())
 }
 
 /// Builds the host and the shipped guests (release) and lays out `dist/hooks/`.

@@ -64,8 +64,8 @@ pub fn runtime(cli: &Cli) -> Result<Runtime> {
 
 /// One hook run (or readiness probe) on `inputs` (Deckhouse's files): runs `guest`,
 /// writes its outputs (all or nothing, only on success), then records the run when
-/// `--record` / `WASM_HOOKS_RECORD_DIR` asks. The recording comes last and cannot change the outputs
-/// or the result.
+/// `--record` / `WASM_HOOKS_RECORD_DIR` asks. The recording comes last and cannot change
+/// the outputs or the result.
 pub fn run_and_write(
     cli: &Cli,
     runtime: &Runtime,
